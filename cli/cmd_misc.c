@@ -1,0 +1,75 @@
+/* isyncsf plugins, isyncsf key rotate. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char plugins_usage[] = "usage: isyncsf plugins\n"
+                                    "  lists the loaded plugins: name, kind, version, ABI, path\n";
+static const char key_usage[] =
+    "usage: isyncsf key rotate [--new-key-env VAR]\n"
+    "  re-encrypts every stored secret under a new master key; safe to interrupt and re-run.\n"
+    "  With key: {env:...} or {command:...} the new key comes from VAR (base64 of 32 bytes).\n";
+
+int cmd_plugins(struct cli *cli, int argc, char **argv)
+{
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, NULL, &a, plugins_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (a.npos)
+        return cli_usage_error(cli, plugins_usage, "plugins takes no arguments");
+    if ((rc = cli_open(cli)) != 0)
+        return rc;
+    char *json = NULL;
+    struct isf_error err;
+    if (isf_plugins_json(cli->ctx, &json, &err) != ISF_OK)
+        return cli_fail(cli, &err, NULL);
+    json_t *arr = json_loads(json, 0, NULL);
+    int failed = 0;
+    size_t i;
+    json_t *p;
+    json_array_foreach(arr, i, p) failed |= json_is_string(json_object_get(p, "error"));
+    if (cli->json) {
+        printf("%s\n", json);
+    } else {
+        printf("%-28s %-6s %-8s %-4s %s\n", "NAME", "KIND", "VERSION", "ABI", "PATH");
+        json_array_foreach(arr, i, p)
+        {
+            const char *err_text = json_string_value(json_object_get(p, "error"));
+            const char *kind = json_string_value(json_object_get(p, "kind"));
+            const char *ver = json_string_value(json_object_get(p, "version"));
+            const char *abi = json_string_value(json_object_get(p, "abi"));
+            const char *path = json_string_value(json_object_get(p, "path"));
+            printf("%-28s %-6s %-8s %-4s %s\n", json_string_value(json_object_get(p, "name")),
+                   kind ? kind : "-", ver ? ver : "-", abi ? abi : "-", path ? path : "-");
+            if (err_text)
+                printf("  FAILED: %s\n", err_text);
+        }
+    }
+    free(json);
+    json_decref(arr);
+    return failed ? 6 : 0;
+}
+
+int cmd_key(struct cli *cli, int argc, char **argv)
+{
+    static const struct cli_flag flags[] = {{"new-key-env", 1}, {NULL, 0}};
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, flags, &a, key_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (a.npos != 1 || strcmp(a.pos[0], "rotate") != 0)
+        return cli_usage_error(cli, key_usage, "key needs the subcommand 'rotate'");
+    if ((rc = cli_open(cli)) != 0)
+        return rc;
+    int count = 0;
+    struct isf_error err;
+    if (isf_key_rotate(cli->ctx, cli_get(&a, "new-key-env"), &count, &err) != ISF_OK)
+        return cli_fail(cli, &err, NULL);
+    if (cli->json)
+        printf("{\"rotated\":true,\"records_resealed\":%d}\n", count);
+    else if (!cli->quiet)
+        printf("master key rotated; %d record(s) re-encrypted\n", count);
+    return 0;
+}

@@ -1,0 +1,357 @@
+/* isyncsf org ...: the OrgMaster commands. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char org_usage[] =
+    "usage: isyncsf org COMMAND ...\n"
+    "  add NAME [--mode M] [--login-url URL] [--client-id ID]\n"
+    "      [--client-secret-stdin | --client-secret-env VAR | --client-secret-file F]\n"
+    "      [--redirect-uri URI] [--scope S] [--named-credential NC] [--description T]\n"
+    "  edit NAME [same flags]\n"
+    "  connect NAME [--no-browser] [--timeout SEC]\n"
+    "  test NAME... | --all\n"
+    "  show NAME\n"
+    "  list [--filter TEXT] [--status S] [--mode M] [--env production|sandbox|scratch]\n"
+    "  token NAME\n"
+    "  disconnect NAME [--local-only]\n"
+    "  remove NAME [--local-only]\n"
+    "\n"
+    "example:\n"
+    "  printf '%%s' \"$SECRET\" | isyncsf org add acme --login-url https://acme.my.salesforce.com \\\n"
+    "      --client-id 3MVG9... --client-secret-stdin\n"
+    "  isyncsf org connect acme && isyncsf org token acme\n";
+
+static const struct cli_flag settings_flags[] = {
+    {"mode", 1},          {"login-url", 1},        {"client-id", 1},
+    {"client-secret-stdin", 0}, {"client-secret-env", 1}, {"client-secret-file", 1},
+    {"redirect-uri", 1},  {"scope", 1},            {"named-credential", 1},
+    {"description", 1},   {NULL, 0}};
+
+static int one_name(struct cli *cli, const struct cli_args *a, const char *what)
+{
+    if (a->npos != 1)
+        return cli_usage_error(cli, org_usage, "org %s needs exactly one NAME", what);
+    return 0;
+}
+
+/* Print the org after a change (JSON: the org object; text: a headline or the details). */
+static int show_after(struct cli *cli, const char *name, const char *headline)
+{
+    char *json = NULL;
+    struct isf_error err;
+    if (isf_org_show_json(cli->ctx, name, &json, &err) != ISF_OK)
+        return cli_fail(cli, &err, name);
+    out_org(cli, json, headline);
+    free(json);
+    return 0;
+}
+
+static int org_add_edit(struct cli *cli, int argc, char **argv, int is_add)
+{
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, settings_flags, &a, org_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if ((rc = one_name(cli, &a, is_add ? "add" : "edit")) != 0)
+        return rc;
+    char *secret = NULL;
+    if ((rc = read_client_secret(cli, &a, &secret, org_usage)) != 0)
+        return rc;
+    if ((rc = cli_open(cli)) != 0)
+        goto done;
+    struct isf_org_settings s = {sizeof(s),
+                                 cli_get(&a, "mode"),
+                                 cli_get(&a, "login-url"),
+                                 cli_get(&a, "client-id"),
+                                 secret,
+                                 cli_get(&a, "redirect-uri"),
+                                 cli_get(&a, "scope"),
+                                 cli_get(&a, "named-credential"),
+                                 cli_get(&a, "description")};
+    struct isf_error err;
+    int st = is_add ? isf_org_add(cli->ctx, a.pos[0], &s, &err)
+                    : isf_org_edit(cli->ctx, a.pos[0], &s, &err);
+    if (st != ISF_OK) {
+        rc = cli_fail(cli, &err, a.pos[0]);
+        goto done;
+    }
+    rc = show_after(cli, a.pos[0], is_add ? "added" : "updated");
+done:
+    cli_free_secret(secret);
+    return rc;
+}
+
+static int org_connect(struct cli *cli, int argc, char **argv)
+{
+    static const struct cli_flag flags[] = {{"no-browser", 0}, {"timeout", 1}, {NULL, 0}};
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, flags, &a, org_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if ((rc = one_name(cli, &a, "connect")) != 0)
+        return rc;
+    struct isf_connect_options o = {sizeof(o), cli_has(&a, "no-browser"), 0};
+    const char *t = cli_get(&a, "timeout");
+    if (t) {
+        char *end;
+        long v = strtol(t, &end, 10);
+        if (*end || v <= 0 || v > 86400)
+            return cli_usage_error(cli, org_usage, "--timeout needs seconds (1..86400)");
+        o.timeout_s = (int)v;
+    }
+    if ((rc = cli_open(cli)) != 0)
+        return rc;
+    struct isf_error err;
+    if (isf_org_connect(cli->ctx, a.pos[0], &o, &err) != ISF_OK)
+        return cli_fail(cli, &err, a.pos[0]);
+    return show_after(cli, a.pos[0], "connected");
+}
+
+static int collect_all_names(struct cli *cli, json_t **names)
+{
+    char *list = NULL, *bad = NULL;
+    struct isf_error err;
+    if (isf_org_list_json(cli->ctx, NULL, &list, &bad, &err) != ISF_OK)
+        return cli_fail(cli, &err, NULL);
+    json_t *arr = json_loads(list, 0, NULL);
+    *names = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) json_array_append(*names, json_object_get(v, "name"));
+    json_t *badarr = bad ? json_loads(bad, 0, NULL) : NULL;
+    json_array_foreach(badarr, i, v) json_array_append(*names, json_object_get(v, "org"));
+    json_decref(arr);
+    json_decref(badarr);
+    free(list);
+    free(bad);
+    return 0;
+}
+
+static int org_test(struct cli *cli, int argc, char **argv)
+{
+    static const struct cli_flag flags[] = {{"all", 0}, {NULL, 0}};
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, flags, &a, org_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    int all = cli_has(&a, "all");
+    if ((a.npos == 0) == !all)
+        return cli_usage_error(cli, org_usage, "org test needs NAME... or --all");
+    if ((rc = cli_open(cli)) != 0)
+        return rc;
+    json_t *names = json_array();
+    if (all) {
+        json_decref(names);
+        if ((rc = collect_all_names(cli, &names)) != 0)
+            return rc;
+    } else {
+        for (int i = 0; i < a.npos; i++)
+            json_array_append_new(names, json_string(a.pos[i]));
+    }
+    int worst = 0;
+    json_t *results = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        const char *name = json_string_value(v);
+        struct isf_error err;
+        int st = isf_org_test(cli->ctx, name, &err);
+        int code = isf_exit_code(st);
+        char *org = NULL;
+        struct isf_error serr;
+        if (isf_org_show_json(cli->ctx, name, &org, &serr) == ISF_OK && cli->json)
+            json_array_append_new(results, json_loads(org, 0, NULL));
+        if (st != ISF_OK) {
+            if (!cli->json)
+                fprintf(stderr, "isyncsf: error: %s\n", err.message);
+            else if (!org)
+                json_array_append_new(results,
+                                      json_pack("{s:s, s:{s:s, s:s}}", "name", name, "error",
+                                                "code", isf_status_name(st), "message",
+                                                err.message));
+        } else if (!cli->json && !cli->quiet) {
+            printf("%s%s●%s %s: connected\n", "", status_color(cli, "connected"),
+                   color_reset(cli), name);
+        }
+        free(org);
+        /* The worst outcome decides the exit code; any failure is at least 1. */
+        if (code > worst)
+            worst = code;
+    }
+    if (cli->json) {
+        char *text = json_dumps(results, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("%s\n", text ? text : "[]");
+        free(text);
+    }
+    json_decref(results);
+    json_decref(names);
+    return worst;
+}
+
+static int org_show(struct cli *cli, int argc, char **argv)
+{
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, NULL, &a, org_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if ((rc = one_name(cli, &a, "show")) != 0 || (rc = cli_open(cli)) != 0)
+        return rc;
+    return show_after(cli, a.pos[0], NULL);
+}
+
+static int org_list(struct cli *cli, int argc, char **argv)
+{
+    static const struct cli_flag flags[] = {
+        {"filter", 1}, {"status", 1}, {"mode", 1}, {"env", 1}, {NULL, 0}};
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, flags, &a, org_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (a.npos)
+        return cli_usage_error(cli, org_usage, "org list takes no NAME (use --filter)");
+    const char *env = cli_get(&a, "env");
+    if (env && strcmp(env, "production") && strcmp(env, "sandbox") && strcmp(env, "scratch"))
+        return cli_usage_error(cli, org_usage, "--env must be production, sandbox or scratch");
+    const char *status = cli_get(&a, "status");
+    static const char *const statuses[] = {"new", "connected", "failing", "expired",
+                                           "disconnected", NULL};
+    int ok = !status;
+    for (const char *const *s = statuses; status && *s; s++)
+        ok |= strcmp(status, *s) == 0;
+    if (!ok)
+        return cli_usage_error(cli, org_usage,
+                               "--status must be new, connected, failing, expired or "
+                               "disconnected");
+    if ((rc = cli_open(cli)) != 0)
+        return rc;
+    struct isf_org_filter f = {sizeof(f), cli_get(&a, "filter"), status, cli_get(&a, "mode"),
+                               env};
+    char *list = NULL, *bad = NULL;
+    struct isf_error err;
+    if (isf_org_list_json(cli->ctx, &f, &list, &bad, &err) != ISF_OK)
+        return cli_fail(cli, &err, NULL);
+    out_org_list(cli, list);
+    rc = 0;
+    if (bad) {
+        /* Unreadable records are named on stderr and make the exit code 7, but every readable
+         * org is still listed. */
+        json_t *arr = json_loads(bad, 0, NULL);
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v)
+        {
+            fprintf(stderr, "isyncsf: error: %s\n",
+                    json_string_value(json_object_get(v, "message")));
+        }
+        json_decref(arr);
+        rc = 7;
+    }
+    free(list);
+    free(bad);
+    return rc;
+}
+
+static int org_token(struct cli *cli, int argc, char **argv)
+{
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, NULL, &a, org_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if ((rc = one_name(cli, &a, "token")) != 0 || (rc = cli_open(cli)) != 0)
+        return rc;
+    struct isf_token t;
+    struct isf_error err;
+    if (isf_org_token(cli->ctx, a.pos[0], &t, &err) != ISF_OK)
+        return cli_fail(cli, &err, a.pos[0]);
+    if (cli->json) {
+        char expires[32] = "";
+        if (t.expires_at_ms > 0) {
+            time_t secs = (time_t)(t.expires_at_ms / 1000);
+            struct tm tm;
+            gmtime_r(&secs, &tm);
+            strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        }
+        json_t *o = json_pack("{s:s, s:s, s:o}", "access_token", t.access_token, "instance_url",
+                              t.instance_url, "expires_at",
+                              expires[0] ? json_string(expires) : json_null());
+        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (text) {
+            printf("%s\n", text);
+            cli_free_secret(text);
+        }
+        /* jansson copied the token: wipe its copy before freeing the object. */
+        json_t *tok = json_object_get(o, "access_token");
+        if (tok)
+            explicit_bzero((char *)json_string_value(tok), json_string_length(tok));
+        json_decref(o);
+    } else {
+        printf("%s\n", t.access_token);
+    }
+    fflush(stdout);
+    isf_token_clear(&t);
+    return 0;
+}
+
+static int org_disconnect_remove(struct cli *cli, int argc, char **argv, int remove)
+{
+    static const struct cli_flag flags[] = {{"local-only", 0}, {NULL, 0}};
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, flags, &a, org_usage);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if ((rc = one_name(cli, &a, remove ? "remove" : "disconnect")) != 0 ||
+        (rc = cli_open(cli)) != 0)
+        return rc;
+    int local = cli_has(&a, "local-only");
+    struct isf_error err;
+    if (remove) {
+        if (isf_org_remove(cli->ctx, a.pos[0], local, &err) != ISF_OK)
+            return cli_fail(cli, &err, a.pos[0]);
+        if (cli->json)
+            printf("{\"name\":\"%s\",\"removed\":true}\n", a.pos[0]);
+        else if (!cli->quiet)
+            printf("removed %s\n", a.pos[0]);
+        return 0;
+    }
+    int revoked = 0;
+    if (isf_org_disconnect(cli->ctx, a.pos[0], local, &revoked, &err) != ISF_OK)
+        return cli_fail(cli, &err, a.pos[0]);
+    return show_after(cli, a.pos[0],
+                      revoked ? "disconnected (tokens revoked at the org)" : "disconnected");
+}
+
+int cmd_org(struct cli *cli, int argc, char **argv)
+{
+    if (argc < 1)
+        return cli_usage_error(cli, org_usage, "org needs a subcommand");
+    const char *sub = argv[0];
+    argc--;
+    argv++;
+    if (strcmp(sub, "add") == 0)
+        return org_add_edit(cli, argc, argv, 1);
+    if (strcmp(sub, "edit") == 0)
+        return org_add_edit(cli, argc, argv, 0);
+    if (strcmp(sub, "connect") == 0)
+        return org_connect(cli, argc, argv);
+    if (strcmp(sub, "test") == 0)
+        return org_test(cli, argc, argv);
+    if (strcmp(sub, "show") == 0)
+        return org_show(cli, argc, argv);
+    if (strcmp(sub, "list") == 0)
+        return org_list(cli, argc, argv);
+    if (strcmp(sub, "token") == 0)
+        return org_token(cli, argc, argv);
+    if (strcmp(sub, "disconnect") == 0)
+        return org_disconnect_remove(cli, argc, argv, 0);
+    if (strcmp(sub, "remove") == 0)
+        return org_disconnect_remove(cli, argc, argv, 1);
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
+        printf("%s", org_usage);
+        return 0;
+    }
+    return cli_usage_error(cli, org_usage, "unknown org subcommand '%s'", sub);
+}

@@ -1,0 +1,477 @@
+/* The org operations of the library API: add, edit, connect, test, show, token, disconnect,
+ * remove. Every read-modify-write of a record runs under its lock with a revision check. */
+#include "conn.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MODE "client-credentials"
+
+static int oom(struct isf_error *err)
+{
+    return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+}
+
+/* https://host[:port][/path] with a non-empty host and no credentials or spaces. */
+static int check_login_url(const char *url, struct isf_error *err)
+{
+    if (strncmp(url, "https://", 8) != 0)
+        return isf_err_set(err, ISF_E_USAGE,
+                           "login URL '%s' is not https; use the org's https:// My Domain URL "
+                           "(e.g. https://acme.my.salesforce.com)",
+                           url);
+    const char *host = url + 8;
+    size_t hl = strcspn(host, "/?#");
+    if (hl == 0 || memchr(host, '@', hl))
+        return isf_err_set(err, ISF_E_USAGE, "login URL '%s' has no valid host", url);
+    for (const char *p = url; *p; p++)
+        if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+            return isf_err_set(err, ISF_E_USAGE, "login URL contains spaces or control "
+                                                 "characters");
+    if (host[hl] && strcmp(host + hl, "/") != 0)
+        return isf_err_set(err, ISF_E_USAGE,
+                           "login URL '%s' has a path; give only https://host", url);
+    return ISF_OK;
+}
+
+static int apply_settings(struct isf_ctx *ctx, struct isf_org *o, const struct isf_org_settings *s,
+                          int *changed_identity, struct isf_error *err)
+{
+    *changed_identity = 0;
+    if (s->login_url) {
+        int rc = check_login_url(s->login_url, err);
+        if (rc != ISF_OK)
+            return rc;
+    }
+    struct {
+        const char *value;
+        char **field;
+        int identity;
+    } map[] = {
+        {s->mode, &o->mode, 1},
+        {s->login_url, &o->login_url, 1},
+        {s->client_id, &o->client_id, 1},
+        {s->redirect_uri, &o->redirect_uri, 0},
+        {s->scope, &o->scope, 0},
+        {s->named_credential, &o->named_credential, 1},
+        {s->description, &o->description, 0},
+    };
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        if (!map[i].value)
+            continue;
+        const char *v = *map[i].value ? map[i].value : NULL; /* "" clears */
+        if (map[i].identity && (!*map[i].field || !v || strcmp(*map[i].field, v) != 0))
+            *changed_identity = 1;
+        if (isf_org_set(map[i].field, v))
+            return oom(err);
+    }
+    if (o->login_url) {
+        /* Keep one canonical form: no trailing slash. */
+        size_t n = strlen(o->login_url);
+        if (n && o->login_url[n - 1] == '/')
+            o->login_url[n - 1] = '\0';
+    }
+    if (s->client_secret)
+        return isf_org_seal(ctx, o, "client_secret", &o->sealed_client_secret, s->client_secret,
+                            err);
+    return ISF_OK;
+}
+
+static int check_with_plugin(struct isf_ctx *ctx, struct isf_org *o, struct isf_error *err)
+{
+    struct isf_plugin *p;
+    int rc = isf_auth_plugin_for_mode(ctx, o->mode, &p, err);
+    if (rc != ISF_OK)
+        return rc;
+    struct isf_org_view v = {sizeof(v), o->name, o->login_url, o->instance_url, o->client_id,
+                             NULL, o->redirect_uri, o->scope, o->named_credential, NULL, NULL};
+    struct isf_org_settings_check chk = {sizeof(chk), &v, o->sealed_client_secret != NULL};
+    rc = p->auth.check_settings(p->instance, &chk, err);
+    if (rc != ISF_OK && err->code == ISF_OK)
+        isf_err_set(err, rc, "org %s: settings incomplete for mode %s", o->name, o->mode);
+    return rc;
+}
+
+ISF_API int isf_org_add(isf_ctx *ctx, const char *name, const struct isf_org_settings *s,
+                        struct isf_error *err)
+{
+    isf_err_init(err);
+    if (!isf_valid_org_name(name))
+        return isf_err_set(err, ISF_E_USAGE,
+                           "invalid org name '%s': use letters, digits, '.', '_' and '-' "
+                           "(start with a letter or digit, at most 64)",
+                           name ? name : "");
+    struct isf_org o = {0};
+    int changed, rc;
+    o.pkg_installed = -1;
+    if (isf_org_set(&o.name, name) || isf_org_set(&o.mode, DEFAULT_MODE) ||
+        isf_org_set(&o.status, "new")) {
+        rc = oom(err);
+        goto done;
+    }
+    o.created_at = isf_now_ms();
+    rc = apply_settings(ctx, &o, s, &changed, err);
+    if (rc == ISF_OK)
+        rc = check_with_plugin(ctx, &o, err);
+    if (rc == ISF_OK)
+        rc = isf_orgstore_put(ctx, &o, err);
+done:
+    isf_org_free_fields(&o);
+    return rc;
+}
+
+ISF_API int isf_org_edit(isf_ctx *ctx, const char *name, const struct isf_org_settings *s,
+                         struct isf_error *err)
+{
+    isf_err_init(err);
+    void *lock = NULL;
+    struct isf_org o;
+    int rc = isf_orgstore_lock(ctx, name, &lock, err);
+    if (rc != ISF_OK)
+        return rc;
+    rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc != ISF_OK)
+        goto unlock;
+    int changed;
+    rc = apply_settings(ctx, &o, s, &changed, err);
+    if (rc == ISF_OK)
+        rc = check_with_plugin(ctx, &o, err);
+    if (rc == ISF_OK && changed && (o.sealed_access_token || o.sealed_refresh_token)) {
+        /* Tokens belong to the old mode/host/app: drop them rather than use them wrongly. */
+        free(o.sealed_access_token);
+        free(o.sealed_refresh_token);
+        o.sealed_access_token = o.sealed_refresh_token = NULL;
+        o.token_issued_at = o.token_expires_at = 0;
+        if (isf_org_set(&o.status, "new") ||
+            isf_org_set(&o.status_detail, "settings changed; run isyncsf org connect"))
+            rc = oom(err);
+    }
+    if (rc == ISF_OK)
+        rc = isf_orgstore_put(ctx, &o, err);
+    isf_org_free_fields(&o);
+unlock:
+    isf_orgstore_unlock(ctx, lock);
+    return rc;
+}
+
+/* Status rules after a failed attempt: a person is needed → expired; a passing failure →
+ * failing (only for orgs that were working; a new org stays new). */
+static void record_failure(struct isf_ctx *ctx, struct isf_org *o, const struct isf_error *why)
+{
+    const char *status = o->status;
+    if (why->code == ISF_E_AUTH && strcmp(o->status, "new") != 0)
+        status = "expired";
+    else if (why->code == ISF_E_TRANSIENT && strcmp(o->status, "connected") == 0)
+        status = "failing";
+    if (isf_org_set(&o->status, status) || isf_org_set(&o->status_detail, why->message))
+        return;
+    struct isf_error perr;
+    isf_err_init(&perr);
+    if (isf_orgstore_put(ctx, o, &perr) != ISF_OK)
+        isf_log(ctx, ISF_LOG_WARN, "could not record the failure of org %s: %s", o->name,
+                perr.message);
+}
+
+static int mark_connected(struct isf_org *o, struct isf_error *err)
+{
+    if (isf_org_set(&o->status, "connected") || isf_org_set(&o->status_detail, NULL))
+        return oom(err);
+    return ISF_OK;
+}
+
+ISF_API int isf_org_connect(isf_ctx *ctx, const char *name, const struct isf_connect_options *co,
+                            struct isf_error *err)
+{
+    (void)co; /* browser options are used by the web server modes */
+    isf_err_init(err);
+    void *lock = NULL;
+    struct isf_org o = {0};
+    struct isf_conn c = {0};
+    struct isf_view_buf vb = {0};
+    struct isf_session s = {0};
+    int rc = isf_orgstore_lock(ctx, name, &lock, err);
+    if (rc != ISF_OK)
+        return rc;
+    rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc != ISF_OK)
+        goto unlock;
+    rc = isf_conn_open(ctx, &o, &c, err);
+    if (rc == ISF_OK)
+        rc = isf_org_view_load(ctx, &o, 0, &vb, err);
+    if (rc != ISF_OK)
+        goto done;
+    rc = c.auth->auth.connect(c.auth->instance, &vb.view, &s, err);
+    isf_org_view_clear(&vb);
+    if (rc != ISF_OK)
+        goto failed;
+    /* A reconnect fully replaces the old grant: drop the old refresh token first. */
+    free(o.sealed_refresh_token);
+    o.sealed_refresh_token = NULL;
+    rc = isf_org_apply_session(ctx, &o, &s, err);
+    if (rc != ISF_OK)
+        goto done;
+    isf_free_secret(c.access_token);
+    c.access_token = strdup(s.access_token);
+    c.refreshed = 1; /* a fresh grant: a 401 now is not an expired session */
+    rc = isf_org_read_details(&c, err);
+    if (rc == ISF_OK)
+        rc = isf_org_check_package(&c, err);
+    if (rc != ISF_OK)
+        goto failed;
+    o.connected_at = o.last_tested_at = isf_now_ms();
+    rc = mark_connected(&o, err);
+    if (rc == ISF_OK)
+        rc = isf_orgstore_put(ctx, &o, err);
+    goto done;
+failed:
+    record_failure(ctx, &o, err);
+done:
+    isf_session_clear(&s);
+    isf_conn_close(&c);
+    isf_org_free_fields(&o);
+unlock:
+    isf_orgstore_unlock(ctx, lock);
+    return rc;
+}
+
+static int require_connectable(const struct isf_org *o, struct isf_error *err)
+{
+    if (strcmp(o->status, "new") == 0 || strcmp(o->status, "disconnected") == 0 ||
+        !o->sealed_access_token)
+        return isf_err_set(err, ISF_E_AUTH, "org %s is not connected (status %s); run isyncsf "
+                           "org connect %s", o->name, o->status, o->name);
+    if (strcmp(o->status, "expired") == 0)
+        return isf_err_set(err, ISF_E_AUTH,
+                           "org %s is expired (%s); run isyncsf org connect %s", o->name,
+                           o->status_detail ? o->status_detail : "authorization gone", o->name);
+    return ISF_OK;
+}
+
+ISF_API int isf_org_test(isf_ctx *ctx, const char *name, struct isf_error *err)
+{
+    isf_err_init(err);
+    void *lock = NULL;
+    struct isf_org o = {0};
+    struct isf_conn c = {0};
+    int rc = isf_orgstore_lock(ctx, name, &lock, err);
+    if (rc != ISF_OK)
+        return rc;
+    rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc != ISF_OK)
+        goto unlock;
+    rc = require_connectable(&o, err);
+    if (rc == ISF_OK)
+        rc = isf_conn_open(ctx, &o, &c, err);
+    if (rc == ISF_OK)
+        rc = isf_org_ping(&c, err);
+    if (rc == ISF_OK) {
+        o.last_tested_at = isf_now_ms();
+        rc = mark_connected(&o, err);
+        if (rc == ISF_OK)
+            rc = isf_orgstore_put(ctx, &o, err);
+    } else if (err->code == ISF_E_AUTH || err->code == ISF_E_TRANSIENT) {
+        o.last_tested_at = isf_now_ms();
+        record_failure(ctx, &o, err);
+    }
+    isf_conn_close(&c);
+    isf_org_free_fields(&o);
+unlock:
+    isf_orgstore_unlock(ctx, lock);
+    return rc;
+}
+
+ISF_API int isf_org_show_json(isf_ctx *ctx, const char *name, char **json, struct isf_error *err)
+{
+    isf_err_init(err);
+    struct isf_org o;
+    *json = NULL;
+    int rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc != ISF_OK)
+        return rc;
+    json_t *j = isf_org_public_json(&o);
+    *json = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    isf_org_free_fields(&o);
+    return *json ? ISF_OK : oom(err);
+}
+
+static int token_is_fresh(struct isf_ctx *ctx, const struct isf_org *o)
+{
+    int64_t margin = ctx->cfg->refresh_margin_s * 1000;
+    return o->sealed_access_token && strcmp(o->status, "connected") == 0 &&
+           o->token_expires_at - margin > isf_now_ms();
+}
+
+static int token_out(struct isf_ctx *ctx, const struct isf_org *o, struct isf_token *out,
+                     struct isf_error *err)
+{
+    int rc = isf_org_unseal(ctx, o, "access_token", o->sealed_access_token, &out->access_token,
+                            err);
+    if (rc != ISF_OK)
+        return rc;
+    out->instance_url = isf_strdup(o->instance_url);
+    out->expires_at_ms = o->token_expires_at;
+    return out->instance_url ? ISF_OK : oom(err);
+}
+
+/* Refresh under the lock, re-reading first: another process may have refreshed meanwhile. */
+static int refresh_for_token(struct isf_ctx *ctx, const char *name, struct isf_token *out,
+                             struct isf_error *err)
+{
+    void *lock = NULL;
+    struct isf_org o = {0};
+    struct isf_conn c = {0};
+    int rc = isf_orgstore_lock(ctx, name, &lock, err);
+    if (rc != ISF_OK)
+        return rc;
+    rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc != ISF_OK)
+        goto unlock;
+    if (!token_is_fresh(ctx, &o)) {
+        rc = require_connectable(&o, err);
+        if (rc == ISF_OK)
+            rc = isf_conn_open(ctx, &o, &c, err);
+        if (rc == ISF_OK)
+            rc = isf_conn_refresh(&c, err);
+        if (rc == ISF_OK && strcmp(o.status, "connected") != 0) {
+            rc = mark_connected(&o, err);
+            if (rc == ISF_OK)
+                rc = isf_orgstore_put(ctx, &o, err);
+        } else if (rc == ISF_E_AUTH || rc == ISF_E_TRANSIENT) {
+            record_failure(ctx, &o, err);
+        }
+        isf_conn_close(&c);
+    }
+    if (rc == ISF_OK)
+        rc = token_out(ctx, &o, out, err);
+    isf_org_free_fields(&o);
+unlock:
+    isf_orgstore_unlock(ctx, lock);
+    return rc;
+}
+
+ISF_API int isf_org_token(isf_ctx *ctx, const char *name, struct isf_token *out,
+                          struct isf_error *err)
+{
+    isf_err_init(err);
+    memset(out, 0, sizeof(*out));
+    struct isf_org o;
+    int rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc != ISF_OK)
+        return rc;
+    /* Fast path: a valid token needs no lock and no network. */
+    if (token_is_fresh(ctx, &o))
+        rc = token_out(ctx, &o, out, err);
+    else
+    {
+        rc = require_connectable(&o, err);
+        if (rc == ISF_OK)
+            rc = refresh_for_token(ctx, name, out, err);
+    }
+    isf_org_free_fields(&o);
+    if (rc != ISF_OK)
+        isf_token_clear(out);
+    return rc;
+}
+
+ISF_API void isf_token_clear(struct isf_token *t)
+{
+    if (!t)
+        return;
+    isf_free_secret(t->access_token);
+    free(t->instance_url);
+    memset(t, 0, sizeof(*t));
+}
+
+static int revoke_at_org(struct isf_ctx *ctx, struct isf_org *o, int *revoked,
+                         struct isf_error *err)
+{
+    struct isf_plugin *p;
+    struct isf_view_buf vb;
+    int rc = isf_auth_plugin_for_mode(ctx, o->mode, &p, err);
+    if (rc != ISF_OK)
+        return rc;
+    if (!p->auth.revoke) {
+        isf_log(ctx, ISF_LOG_INFO, "org %s: mode %s has nothing to revoke at the org", o->name,
+                o->mode);
+        return ISF_OK;
+    }
+    rc = isf_org_view_load(ctx, o, 1, &vb, err);
+    if (rc != ISF_OK)
+        return rc;
+    if (vb.view.access_token || vb.view.refresh_token) {
+        rc = p->auth.revoke(p->instance, &vb.view, err);
+        *revoked = rc == ISF_OK;
+    }
+    isf_org_view_clear(&vb);
+    return rc;
+}
+
+static int disconnect_locked(struct isf_ctx *ctx, struct isf_org *o, int local_only,
+                             int *revoked, struct isf_error *err)
+{
+    int rc = ISF_OK;
+    if (!local_only && (o->sealed_access_token || o->sealed_refresh_token))
+        rc = revoke_at_org(ctx, o, revoked, err);
+    if (rc != ISF_OK)
+        return rc; /* nothing changed locally: the user can retry or use --local-only */
+    free(o->sealed_access_token);
+    free(o->sealed_refresh_token);
+    o->sealed_access_token = o->sealed_refresh_token = NULL;
+    o->token_issued_at = o->token_expires_at = 0;
+    if (isf_org_set(&o->status, "disconnected") ||
+        isf_org_set(&o->status_detail, local_only ? "disconnected locally; tokens not revoked"
+                                                  : NULL))
+        return oom(err);
+    return isf_orgstore_put(ctx, o, err);
+}
+
+ISF_API int isf_org_disconnect(isf_ctx *ctx, const char *name, int local_only, int *revoked,
+                               struct isf_error *err)
+{
+    isf_err_init(err);
+    *revoked = 0;
+    void *lock = NULL;
+    struct isf_org o;
+    int rc = isf_orgstore_lock(ctx, name, &lock, err);
+    if (rc != ISF_OK)
+        return rc;
+    rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc == ISF_OK) {
+        rc = disconnect_locked(ctx, &o, local_only, revoked, err);
+        isf_org_free_fields(&o);
+    }
+    isf_orgstore_unlock(ctx, lock);
+    return rc;
+}
+
+ISF_API int isf_org_remove(isf_ctx *ctx, const char *name, int local_only, struct isf_error *err)
+{
+    isf_err_init(err);
+    void *lock = NULL;
+    struct isf_org o;
+    int revoked = 0;
+    int rc = isf_orgstore_lock(ctx, name, &lock, err);
+    if (rc != ISF_OK)
+        return rc;
+    rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc == ISF_E_STORE && local_only) {
+        /* A corrupt record can still be deleted locally: that is the documented way out. */
+        isf_log(ctx, ISF_LOG_WARN, "org %s: %s; removing it locally as asked", name,
+                err->message);
+        isf_err_init(err);
+        rc = ctx->store->store.remove(ctx->store->instance, name, 0, err);
+        goto unlock;
+    }
+    if (rc != ISF_OK)
+        goto unlock;
+    if (o.sealed_access_token || o.sealed_refresh_token)
+        rc = disconnect_locked(ctx, &o, local_only, &revoked, err);
+    if (rc == ISF_OK)
+        rc = isf_orgstore_remove(ctx, &o, err);
+    isf_org_free_fields(&o);
+unlock:
+    isf_orgstore_unlock(ctx, lock);
+    return rc;
+}

@@ -1,0 +1,25 @@
+/* Reading and writing OrgMaster records through the store plugin, sealing secrets on the way. */
+#ifndef ISF_ORGSTORE_H
+#define ISF_ORGSTORE_H
+
+#include "record.h"
+
+/* Read a record. ISF_E_NOT_FOUND names the org and says how to list them. */
+int isf_orgstore_get(struct isf_ctx *ctx, const char *name, struct isf_org *o,
+                     struct isf_error *err);
+/* Write a record at o->revision (0 = create); updates o->revision. Sets updated_at. */
+int isf_orgstore_put(struct isf_ctx *ctx, struct isf_org *o, struct isf_error *err);
+int isf_orgstore_remove(struct isf_ctx *ctx, const struct isf_org *o, struct isf_error *err);
+
+/* The per-record lock that single-flights connect/refresh/test across processes. */
+int isf_orgstore_lock(struct isf_ctx *ctx, const char *name, void **lock, struct isf_error *err);
+void isf_orgstore_unlock(struct isf_ctx *ctx, void *lock);
+
+/* Seal a secret into *field (replacing it); NULL/"" value clears the field. */
+int isf_org_seal(struct isf_ctx *ctx, struct isf_org *o, const char *field_name, char **field,
+                 const char *value, struct isf_error *err);
+/* Unseal *field into *plain (NULL when the field is empty). */
+int isf_org_unseal(struct isf_ctx *ctx, const struct isf_org *o, const char *field_name,
+                   const char *field, char **plain, struct isf_error *err);
+
+#endif

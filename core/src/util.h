@@ -1,0 +1,41 @@
+/* Small helpers shared by every core file: errors, strings, secret wiping, time. */
+#ifndef ISF_UTIL_H
+#define ISF_UTIL_H
+
+#include <isyncsf/plugin.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Initialise an error struct to "no error". */
+void isf_err_init(struct isf_error *err);
+/* Fill err (if non-NULL) with code and a formatted message; returns code. */
+int isf_err_set(struct isf_error *err, int code, const char *fmt, ...) ISF_PRINTF(3, 4);
+int isf_err_vset(struct isf_error *err, int code, const char *fmt, va_list ap);
+/* Prefix an existing message with context: "<prefix>: <old message>". Keeps the code. */
+int isf_err_prefix(struct isf_error *err, const char *fmt, ...) ISF_PRINTF(2, 3);
+
+/* Overwrite memory in a way the compiler cannot elide. */
+void isf_wipe(void *p, size_t len);
+/* Wipe a NUL-terminated secret string and free it; NULL is fine. */
+void isf_free_secret(char *s);
+/* strdup that returns NULL for NULL. */
+char *isf_strdup(const char *s);
+/* asprintf-style; NULL on failure. */
+char *isf_aprintf(const char *fmt, ...) ISF_PRINTF(1, 2);
+
+/* Milliseconds since the epoch, wall clock / monotonic. */
+int64_t isf_now_ms(void);
+int64_t isf_monotonic_ms(void);
+/* RFC 3339 UTC ("2026-12-04T20:21:28Z") into buf (>= 21 bytes); "" for 0. */
+void isf_format_time(int64_t ms, char *buf, size_t len);
+/* Parse RFC 3339 (Z or offset, optional fraction) into ms; 0 ok, -1 bad. */
+int isf_parse_time(const char *s, int64_t *ms);
+
+/* Org names: ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$ */
+int isf_valid_org_name(const char *name);
+
+/* Constant-time comparison of two strings (length leaks, content doesn't). */
+int isf_consttime_streq(const char *a, const char *b);
+
+#endif

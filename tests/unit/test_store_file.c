@@ -1,0 +1,989 @@
+/*
+ * store-file plugin: tested through its public surface only. The built store-file.so is
+ * dlopen()ed (RTLD_NOW | RTLD_LOCAL, as the core loads it), initialised with the mock host, and
+ * driven through its isf_store_ops on a fresh temporary folder per test. Cross-process behaviour
+ * (locks, compare-and-swap) is tested with fork()ed children that open their own store instance.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mock_host.h"
+
+#include <isyncsf/plugin.h>
+#include <openssl/evp.h>
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PLUGIN_PATH ISF_TEST_PLUGIN_DIR "/store-file.so"
+#define PATH_CAP 1024
+/* Marker put in payloads; the teardown checks it never reaches the log. */
+#define SECRET "sealed-secret-7f3a"
+
+static void *g_dl;
+static const struct isf_plugin_descriptor *g_desc;
+static const struct isf_store_ops *g_ops;
+
+struct fx {
+    struct mock_host *m;
+    const struct isf_host *h;
+    json_t *opts;
+    char root[PATH_CAP]; /* mkdtemp folder, removed after the test */
+    char dir[PATH_CAP];  /* <root>/data/orgs: the store's folder (created by open) */
+    void *store;
+    struct isf_error err;
+};
+
+/* ---- helpers ------------------------------------------------------------------------------ */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void join(const char *base, const char *rel, char *out)
+{
+    int n = snprintf(out, PATH_CAP, "%s/%s", base, rel);
+    assert_true(n > 0 && n < PATH_CAP);
+}
+
+/* A path inside the store's folder / inside the test's root folder. */
+static void path_in(const struct fx *f, const char *rel, char *out)
+{
+    join(f->dir, rel, out);
+}
+
+static void root_path(const struct fx *f, const char *rel, char *out)
+{
+    join(f->root, rel, out);
+}
+
+static void rm_rf_at(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        DIR *d = fdopendir(fd);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                rm_rf_at(fd, e->d_name);
+        if (d)
+            closedir(d);
+        unlinkat(dirfd, name, AT_REMOVEDIR);
+    } else {
+        unlinkat(dirfd, name, 0);
+    }
+}
+
+static void write_raw(const char *path, const void *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    assert_int_equal(fchmod(fd, mode), 0);
+    close(fd);
+}
+
+/* Read a whole small file into a NUL-terminated malloc'd buffer. */
+static char *read_raw(const char *path, size_t *len)
+{
+    char *buf = calloc(1, 65536);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_non_null(buf);
+    assert_true(fd >= 0);
+    ssize_t n = read(fd, buf, 65535);
+    assert_true(n >= 0);
+    close(fd);
+    *len = (size_t)n;
+    return buf;
+}
+
+static mode_t mode_of(const char *path)
+{
+    struct stat sb;
+    assert_int_equal(lstat(path, &sb), 0);
+    return sb.st_mode & 07777;
+}
+
+static int exists(const char *path)
+{
+    struct stat sb;
+    return lstat(path, &sb) == 0;
+}
+
+static json_t *make_opts(const char *dir, int fsync_on)
+{
+    json_t *o = json_pack("{s:s, s:b}", "dir", dir, "fsync", fsync_on);
+    assert_non_null(o);
+    assert_int_equal(mock_opts_apply_defaults(o, g_desc->options), 0);
+    return o;
+}
+
+static int open_store(struct fx *f, void **store)
+{
+    return g_ops->open(f->h, mock_opts_from_json(f->opts), store, &f->err);
+}
+
+static int put_str(struct fx *f, const char *name, const char *s, uint64_t expected,
+                   uint64_t *rev)
+{
+    uint64_t r = 0;
+    int rc = g_ops->put(f->store, name, s, strlen(s), expected, &r, &f->err);
+    if (rev)
+        *rev = r;
+    return rc;
+}
+
+/* get into a malloc'd NUL-terminated copy (the blob itself is released with host->free). */
+static int get_str(struct fx *f, void *store, const char *name, char **out, uint64_t *rev)
+{
+    struct isf_blob blob = {0};
+    uint64_t r = 0;
+    int rc = g_ops->get(store, name, &blob, &r, &f->err);
+    *out = NULL;
+    if (rc == ISF_OK) {
+        *out = calloc(1, blob.len + 1);
+        assert_non_null(*out);
+        memcpy(*out, blob.data, blob.len);
+        f->h->free(f->h, blob.data);
+        if (rev)
+            *rev = r;
+    }
+    return rc;
+}
+
+static void assert_record(struct fx *f, const char *name, const char *want, uint64_t want_rev)
+{
+    char *got;
+    uint64_t rev = 0;
+    assert_int_equal(get_str(f, f->store, name, &got, &rev), ISF_OK);
+    assert_string_equal(got, want);
+    assert_int_equal(rev, want_rev);
+    free(got);
+}
+
+static void assert_err(struct fx *f, int rc, int want, const char *needle)
+{
+    assert_int_equal(rc, want);
+    assert_int_equal(f->err.code, want);
+    if (needle && !strstr(f->err.message, needle))
+        fail_msg("error message \"%s\" lacks \"%s\"", f->err.message, needle);
+}
+
+/* ---- fixtures ----------------------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    g_dl = dlopen(PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    if (!g_dl) {
+        fprintf(stderr, "cannot load %s: %s\n", PLUGIN_PATH, dlerror());
+        return -1;
+    }
+    const struct isf_abi_version *abi = dlsym(g_dl, ISF_PLUGIN_ABI_SYMBOL);
+    isf_plugin_init_fn init;
+    *(void **)&init = dlsym(g_dl, ISF_PLUGIN_INIT_SYMBOL);
+    if (!abi || !init || abi->major != ISF_ABI_MAJOR)
+        return -1;
+    struct mock_host *m = mock_host_new();
+    struct isf_error err = {sizeof(err), 0, ""};
+    int rc = init(mock_host_table(m), &g_desc, &err);
+    mock_host_free(m); /* the descriptor is static data of the plugin */
+    if (rc != ISF_OK || !g_desc)
+        return -1;
+    g_ops = g_desc->ops;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (g_dl)
+        dlclose(g_dl);
+    return 0;
+}
+
+static struct fx *fx_new(int fsync_on)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(f->root, sizeof(f->root), "%s/isf-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(f->root));
+    root_path(f, "data/orgs", f->dir);
+    f->m = mock_host_new();
+    f->h = mock_host_table(f->m);
+    f->err.struct_size = sizeof(f->err);
+    f->opts = make_opts(f->dir, fsync_on);
+    return f;
+}
+
+static int setup_common(void **state, int fsync_on)
+{
+    struct fx *f = fx_new(fsync_on);
+    int rc = open_store(f, &f->store);
+    if (rc != ISF_OK) {
+        fprintf(stderr, "open failed: %s\n", f->err.message);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_common(state, 1);
+}
+
+static int setup_nosync(void **state)
+{
+    return setup_common(state, 0);
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    if (f->store)
+        g_ops->close(f->store);
+    /* Everything the plugin allocated through the host was released, and no record content
+     * ever reached the log. */
+    assert_int_equal(mock_host_live_allocs(f->m), 0);
+    assert_false(mock_host_log_contains(f->m, SECRET));
+    rm_rf_at(AT_FDCWD, f->root);
+    json_decref(f->opts);
+    mock_host_free(f->m);
+    free(f);
+    return 0;
+}
+
+/* ---- descriptor --------------------------------------------------------------------------- */
+
+static void test_descriptor(void **state)
+{
+    (void)state;
+    const struct isf_abi_version *abi = dlsym(g_dl, ISF_PLUGIN_ABI_SYMBOL);
+    assert_int_equal(abi->major, ISF_ABI_MAJOR);
+    assert_int_equal(abi->minor, ISF_ABI_MINOR);
+    assert_int_equal(g_desc->struct_size, sizeof(struct isf_plugin_descriptor));
+    assert_int_equal(g_desc->kind, ISF_PLUGIN_STORE);
+    assert_string_equal(g_desc->name, "store-file");
+    assert_non_null(g_desc->version);
+    assert_non_null(g_desc->description);
+    assert_int_equal(g_ops->struct_size, sizeof(struct isf_store_ops));
+    assert_true(g_ops->open && g_ops->close && g_ops->get && g_ops->put && g_ops->remove &&
+                g_ops->list && g_ops->lock && g_ops->unlock);
+
+    int seen = 0;
+    for (const struct isf_option_spec *o = g_desc->options; o->name; o++) {
+        if (strcmp(o->name, "dir") == 0) {
+            assert_int_equal(o->type, ISF_OPT_PATH);
+            seen |= 1;
+        } else if (strcmp(o->name, "fsync") == 0) {
+            assert_int_equal(o->type, ISF_OPT_BOOL);
+            assert_string_equal(o->default_value, "true");
+            seen |= 2;
+        } else {
+            fail_msg("unexpected option %s", o->name);
+        }
+        assert_non_null(o->description);
+    }
+    assert_int_equal(seen, 3);
+    /* Nothing but the two ABI symbols is exported. */
+    assert_null(dlsym(g_dl, "sf_valid_name"));
+    assert_null(dlsym(g_dl, "sf_record_parse"));
+}
+
+/* ---- get / put / remove ------------------------------------------------------------------- */
+
+static void test_create_get_put_revisions(void **state)
+{
+    struct fx *f = *state;
+    uint64_t rev = 0;
+
+    assert_int_equal(put_str(f, "acme-prod", SECRET " v1", 0, &rev), ISF_OK);
+    assert_int_equal(rev, 1);
+    assert_record(f, "acme-prod", SECRET " v1", 1);
+    assert_int_equal(put_str(f, "acme-prod", SECRET " v2", 1, &rev), ISF_OK);
+    assert_int_equal(rev, 2);
+    assert_int_equal(put_str(f, "acme-prod", "v3", 2, &rev), ISF_OK);
+    assert_int_equal(rev, 3);
+    assert_record(f, "acme-prod", "v3", 3);
+
+    /* An empty payload is a valid record; binary bytes survive unchanged. */
+    assert_int_equal(put_str(f, "empty", "", 0, &rev), ISF_OK);
+    assert_record(f, "empty", "", 1);
+    const unsigned char bin[] = {0, 1, 2, '\n', 0xff, 0};
+    assert_int_equal(g_ops->put(f->store, "bin", bin, sizeof(bin), 0, &rev, &f->err), ISF_OK);
+    struct isf_blob blob = {0};
+    assert_int_equal(g_ops->get(f->store, "bin", &blob, &rev, &f->err), ISF_OK);
+    assert_int_equal(blob.len, sizeof(bin));
+    assert_memory_equal(blob.data, bin, sizeof(bin));
+    f->h->free(f->h, blob.data);
+}
+
+static void test_file_format(void **state)
+{
+    struct fx *f = *state;
+    char path[PATH_CAP], want[256], hex[65];
+    unsigned char md[32];
+    unsigned int md_len = 0;
+    size_t len;
+    const char *payload = "{\"name\":\"a\"}";
+
+    assert_int_equal(put_str(f, "a", payload, 0, NULL), ISF_OK);
+    assert_int_equal(put_str(f, "a", payload, 1, NULL), ISF_OK);
+    assert_int_equal(EVP_Digest(payload, strlen(payload), md, &md_len, EVP_sha256(), NULL), 1);
+    for (unsigned i = 0; i < md_len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    snprintf(want, sizeof(want), "ISFREC1 2 %zu %s\n%s", strlen(payload), hex, payload);
+    path_in(f, "a.rec", path);
+    char *raw = read_raw(path, &len);
+    assert_string_equal(raw, want);
+    free(raw);
+}
+
+static void test_create_twice_exists(void **state)
+{
+    struct fx *f = *state;
+
+    assert_int_equal(put_str(f, "a", "first", 0, NULL), ISF_OK);
+    assert_err(f, put_str(f, "a", "second", 0, NULL), ISF_E_EXISTS, "record a already exists");
+    assert_record(f, "a", "first", 1);
+}
+
+static void test_stale_revision_conflict(void **state)
+{
+    struct fx *f = *state;
+
+    assert_int_equal(put_str(f, "a", "v1", 0, NULL), ISF_OK);
+    assert_int_equal(put_str(f, "a", "v2", 1, NULL), ISF_OK);
+    assert_err(f, put_str(f, "a", "lost", 1, NULL), ISF_E_CONFLICT, "expected revision 1");
+    assert_non_null(strstr(f->err.message, "found 2"));
+    assert_non_null(strstr(f->err.message, "record a"));
+    assert_err(f, put_str(f, "a", "lost", 7, NULL), ISF_E_CONFLICT, "expected revision 7");
+    assert_record(f, "a", "v2", 2);
+}
+
+static void test_missing_record(void **state)
+{
+    struct fx *f = *state;
+    char *s;
+
+    assert_err(f, get_str(f, f->store, "nope", &s, NULL), ISF_E_NOT_FOUND, "nope");
+    assert_err(f, put_str(f, "nope", "x", 3, NULL), ISF_E_NOT_FOUND, "record nope is gone");
+    assert_err(f, g_ops->remove(f->store, "nope", 1, &f->err), ISF_E_NOT_FOUND, "nope");
+    assert_err(f, get_str(f, f->store, "nope", &s, NULL), ISF_E_NOT_FOUND, NULL);
+}
+
+static void test_remove(void **state)
+{
+    struct fx *f = *state;
+    char path[PATH_CAP];
+    uint64_t rev;
+    char *s;
+
+    assert_int_equal(put_str(f, "a", "v1", 0, NULL), ISF_OK);
+    assert_int_equal(put_str(f, "a", "v2", 1, NULL), ISF_OK);
+    assert_int_equal(put_str(f, "b", "other", 0, NULL), ISF_OK);
+    assert_err(f, g_ops->remove(f->store, "a", 1, &f->err), ISF_E_CONFLICT, "found 2");
+    assert_record(f, "a", "v2", 2);
+
+    assert_int_equal(g_ops->remove(f->store, "a", 2, &f->err), ISF_OK);
+    assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_NOT_FOUND, NULL);
+    path_in(f, "a.rec", path);
+    assert_false(exists(path));
+    path_in(f, ".locks/a.wlock", path);
+    assert_false(exists(path)); /* nobody held it: deleted with the record */
+    assert_err(f, g_ops->remove(f->store, "a", 2, &f->err), ISF_E_NOT_FOUND, NULL);
+    assert_record(f, "b", "other", 1);
+
+    /* The name can be used again and starts over at revision 1. */
+    assert_int_equal(put_str(f, "a", "again", 0, &rev), ISF_OK);
+    assert_int_equal(rev, 1);
+
+    /* Revision 0 removes whatever the revision (the core's way to clear a record). */
+    assert_int_equal(g_ops->remove(f->store, "b", 0, &f->err), ISF_OK);
+    assert_err(f, get_str(f, f->store, "b", &s, NULL), ISF_E_NOT_FOUND, NULL);
+}
+
+static int collect_cb(void *arg, const char *name)
+{
+    char *acc = arg;
+    strcat(acc, "[");
+    strcat(acc, name);
+    strcat(acc, "]");
+    return 0;
+}
+
+static int stop_cb(void *arg, const char *name)
+{
+    (void)name;
+    ++*(int *)arg;
+    return 1;
+}
+
+static void test_list(void **state)
+{
+    struct fx *f = *state;
+    char path[PATH_CAP], tmpname[128];
+    char acc[512] = "";
+    int calls = 0;
+
+    assert_int_equal(g_ops->list(f->store, collect_cb, acc, &f->err), ISF_OK);
+    assert_string_equal(acc, "");
+
+    assert_int_equal(put_str(f, "a", "1", 0, NULL), ISF_OK);
+    assert_int_equal(put_str(f, "b.c", "2", 0, NULL), ISF_OK);
+    assert_int_equal(put_str(f, "d-1_x", "3", 0, NULL), ISF_OK);
+    /* A lock on a name that was never written makes no record. */
+    void *lk = NULL;
+    assert_int_equal(g_ops->lock(f->store, "locked-only", 0, &lk, &f->err), ISF_OK);
+    /* Things that are not records: a live writer's temp file, dot files, stray files. */
+    snprintf(tmpname, sizeof(tmpname), ".a.%ld.0123456789abcdef.tmp", (long)getpid());
+    path_in(f, tmpname, path);
+    write_raw(path, "partial", 7, 0600);
+    path_in(f, ".hidden.rec", path);
+    write_raw(path, "x", 1, 0600);
+    path_in(f, "notes.txt", path);
+    write_raw(path, "x", 1, 0600);
+    path_in(f, "bad name.rec", path);
+    write_raw(path, "x", 1, 0600);
+
+    assert_int_equal(g_ops->list(f->store, collect_cb, acc, &f->err), ISF_OK);
+    /* Order is unspecified: check membership and count. */
+    assert_non_null(strstr(acc, "[a]"));
+    assert_non_null(strstr(acc, "[b.c]"));
+    assert_non_null(strstr(acc, "[d-1_x]"));
+    assert_int_equal(strlen(acc), strlen("[a][b.c][d-1_x]"));
+
+    /* A non-zero return from the callback stops the listing. */
+    assert_int_equal(g_ops->list(f->store, stop_cb, &calls, &f->err), ISF_OK);
+    assert_int_equal(calls, 1);
+    g_ops->unlock(f->store, lk);
+}
+
+/* ---- damage and permissions --------------------------------------------------------------- */
+
+static void test_truncated_record(void **state)
+{
+    struct fx *f = *state;
+    char path[PATH_CAP], *s;
+
+    assert_int_equal(put_str(f, "a", SECRET " payload of record a", 0, NULL), ISF_OK);
+    assert_int_equal(put_str(f, "b", "payload of record b", 0, NULL), ISF_OK);
+    path_in(f, "a.rec", path);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(truncate(path, sb.st_size - 5), 0);
+
+    assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "truncated");
+    assert_non_null(strstr(f->err.message, "record a "));
+    assert_non_null(strstr(f->err.message, path));
+    assert_non_null(strstr(f->err.message, "isyncsf org remove a --local-only"));
+    assert_null(strstr(f->err.message, SECRET));
+    /* The other record is unaffected. */
+    assert_record(f, "b", "payload of record b", 1);
+    /* A put over a damaged record is refused too: it has no revision to compare. */
+    assert_err(f, put_str(f, "a", "new", 1, NULL), ISF_E_STORE, "record a");
+
+    /* Cut inside the header. */
+    assert_int_equal(truncate(path, 12), 0);
+    assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "bad header");
+    /* An empty file. */
+    assert_int_equal(truncate(path, 0), 0);
+    assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "record a");
+}
+
+static void test_corrupt_byte(void **state)
+{
+    struct fx *f = *state;
+    char path[PATH_CAP], *s;
+    size_t len;
+
+    assert_int_equal(put_str(f, "a", "payload of record a", 0, NULL), ISF_OK);
+    path_in(f, "a.rec", path);
+    char *raw = read_raw(path, &len);
+    raw[len - 3] ^= 0x20;
+    write_raw(path, raw, len, 0600);
+    free(raw);
+
+    assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "checksum");
+    assert_non_null(strstr(f->err.message, path));
+    /* remove with a revision is refused (no caller can hold it); with 0 it clears the record. */
+    assert_err(f, g_ops->remove(f->store, "a", 1, &f->err), ISF_E_STORE, "record a");
+    assert_true(exists(path));
+    assert_int_equal(g_ops->remove(f->store, "a", 0, &f->err), ISF_OK);
+    assert_false(exists(path));
+    assert_true(mock_host_log_contains(f->m, "record a is damaged"));
+}
+
+static void test_bad_header(void **state)
+{
+    struct fx *f = *state;
+    char path[PATH_CAP], *s;
+    const char *bad[] = {
+        "hello\nworld",
+        "ISFREC2 1 5 " /* wrong magic */
+        "0000000000000000000000000000000000000000000000000000000000000000\nhello",
+        "ISFREC1 0 0 " /* revision 0 */
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+        "ISFREC1 01 0 " /* leading zero */
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+        "ISFREC1 1 0 " /* upper-case hash */
+        "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\n",
+        "ISFREC1 99999999999999999999999 0 " /* overflow */
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+    };
+
+    path_in(f, "a.rec", path);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        write_raw(path, bad[i], strlen(bad[i]), 0600);
+        assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "bad header");
+        assert_non_null(strstr(f->err.message, "record a "));
+    }
+    /* A well-formed empty record reads; the same with trailing bytes does not. */
+    const char *ok = "ISFREC1 4 0 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
+    write_raw(path, ok, strlen(ok), 0600);
+    assert_record(f, "a", "", 4);
+    char trailing[200];
+    snprintf(trailing, sizeof(trailing), "%sxyz", ok);
+    write_raw(path, trailing, strlen(trailing), 0600);
+    assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "trailing bytes");
+
+    /* A symbolic link is never followed. */
+    char target[PATH_CAP];
+    path_in(f, "elsewhere", target);
+    write_raw(target, ok, strlen(ok), 0600);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(target, path), 0);
+    assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "symbolic link");
+}
+
+static void test_modes(void **state)
+{
+    (void)state;
+    /* A hostile umask must not weaken (or break) the modes: 0700 folders, 0600 files. */
+    struct fx *f = fx_new(1);
+    char path[PATH_CAP];
+    mode_t old = umask(0277);
+    int rc = open_store(f, &f->store);
+    if (rc == ISF_OK)
+        rc = put_str(f, "a", "x", 0, NULL);
+    umask(old);
+    assert_int_equal(rc, ISF_OK);
+
+    root_path(f, "data", path);
+    assert_int_equal(mode_of(path), 0700); /* parents created too, 0700 */
+    assert_int_equal(mode_of(f->dir), 0700);
+    path_in(f, ".locks", path);
+    assert_int_equal(mode_of(path), 0700);
+    path_in(f, "a.rec", path);
+    assert_int_equal(mode_of(path), 0600);
+    void *lk = NULL;
+    assert_int_equal(g_ops->lock(f->store, "a", 0, &lk, &f->err), ISF_OK);
+    path_in(f, ".locks/a.lock", path);
+    assert_int_equal(mode_of(path) & 077, 0);
+    g_ops->unlock(f->store, lk);
+    void *st = f;
+    teardown(&st);
+}
+
+static void test_open_folder_mode_refused(void **state)
+{
+    struct fx *f = *state;
+    void *other = NULL;
+
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    assert_err(f, open_store(f, &other), ISF_E_STORE, "chmod 700");
+    assert_null(other);
+    assert_non_null(strstr(f->err.message, f->dir));
+    assert_int_equal(chmod(f->dir, 0700), 0);
+    assert_int_equal(open_store(f, &other), ISF_OK);
+    g_ops->close(other);
+}
+
+static void test_open_dir_option(void **state)
+{
+    struct fx *f = *state;
+    void *other = NULL;
+    char path[PATH_CAP];
+
+    json_object_set_new(f->opts, "dir", json_string(""));
+    assert_err(f, open_store(f, &other), ISF_E_CONFIG, "store-file: option dir is empty");
+    assert_null(other);
+
+    /* A regular file where the folder should be. */
+    root_path(f, "file", path);
+    write_raw(path, "x", 1, 0600);
+    json_object_set_new(f->opts, "dir", json_string(path));
+    assert_err(f, open_store(f, &other), ISF_E_STORE, path);
+
+    /* Trailing slashes are fine. */
+    root_path(f, "data/orgs//", path);
+    json_object_set_new(f->opts, "dir", json_string(path));
+    assert_int_equal(open_store(f, &other), ISF_OK);
+    g_ops->close(other);
+}
+
+static void test_record_mode_refused(void **state)
+{
+    struct fx *f = *state;
+    char path[PATH_CAP], *s;
+
+    assert_int_equal(put_str(f, "a", "x", 0, NULL), ISF_OK);
+    path_in(f, "a.rec", path);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "chmod 600");
+    assert_non_null(strstr(f->err.message, "record a "));
+    assert_non_null(strstr(f->err.message, path));
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_record(f, "a", "x", 1);
+}
+
+static void test_invalid_names(void **state)
+{
+    struct fx *f = *state;
+    char long_name[80], path[PATH_CAP], *s;
+    const char *bad[] = {"", ".hidden", "..", "../evil", "a/b", "-a", "_a", "a b", "a\nb",
+                         "é", long_name, NULL};
+    void *lk;
+
+    memset(long_name, 'x', 65);
+    long_name[65] = '\0';
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *n = bad[i];
+        assert_err(f, get_str(f, f->store, n, &s, NULL), ISF_E_USAGE, "invalid record name");
+        assert_err(f, g_ops->put(f->store, n, "x", 1, 0, NULL, &f->err), ISF_E_USAGE, NULL);
+        assert_err(f, g_ops->remove(f->store, n, 1, &f->err), ISF_E_USAGE, NULL);
+        lk = NULL;
+        assert_err(f, g_ops->lock(f->store, n, 0, &lk, &f->err), ISF_E_USAGE, NULL);
+        assert_null(lk);
+    }
+    root_path(f, "data/evil.rec", path);
+    assert_false(exists(path));
+    /* The longest valid name (64 characters) works. */
+    long_name[64] = '\0';
+    assert_int_equal(put_str(f, long_name, "x", 0, NULL), ISF_OK);
+}
+
+/* ---- locks -------------------------------------------------------------------------------- */
+
+/* Child side of the lock tests: open a store, lock `name`, report 'L' on `ready`, then wait for
+ * the parent to close `go` (or to kill us). Exits without unlocking: death must release. */
+static void child_hold_lock(struct fx *f, const char *name, int ready, int go)
+{
+    void *store = NULL, *lk = NULL;
+    char c = 'E';
+
+    if (open_store(f, &store) == ISF_OK && g_ops->lock(store, name, 1000, &lk, &f->err) == ISF_OK)
+        c = 'L';
+    if (write(ready, &c, 1) != 1)
+        _exit(2);
+    while (read(go, &c, 1) > 0)
+        ;
+    _exit(0);
+}
+
+static pid_t fork_lock_holder(struct fx *f, const char *name, int *go_w)
+{
+    int ready[2], go[2];
+    char c = 0;
+
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(ready[0]);
+        close(go[1]);
+        child_hold_lock(f, name, ready[1], go[0]);
+    }
+    close(ready[1]);
+    close(go[0]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    assert_int_equal(c, 'L');
+    *go_w = go[1];
+    return pid;
+}
+
+static void assert_lock_times_out(struct fx *f, const char *name, int timeout_ms)
+{
+    void *lk = NULL;
+    int64_t t0 = mono_ms();
+    int rc = g_ops->lock(f->store, name, timeout_ms, &lk, &f->err);
+    int64_t took = mono_ms() - t0;
+
+    assert_err(f, rc, ISF_E_TIMEOUT, "another isyncsf process holds it");
+    assert_null(lk);
+    assert_non_null(strstr(f->err.message, "/.locks/"));
+    assert_true(took >= timeout_ms - 5);
+    assert_true(took < timeout_ms + 1000);
+}
+
+static void assert_lock_ok(struct fx *f, const char *name, int timeout_ms)
+{
+    void *lk = NULL;
+    int64_t t0 = mono_ms();
+
+    assert_int_equal(g_ops->lock(f->store, name, timeout_ms, &lk, &f->err), ISF_OK);
+    assert_true(mono_ms() - t0 < timeout_ms);
+    assert_non_null(lk);
+    g_ops->unlock(f->store, lk);
+}
+
+static void test_lock_held_by_child(void **state)
+{
+    struct fx *f = *state;
+    int go, status;
+    char path[PATH_CAP];
+
+    pid_t pid = fork_lock_holder(f, "acme", &go);
+    assert_lock_times_out(f, "acme", 300);
+    path_in(f, ".locks/acme.lock", path);
+    assert_non_null(strstr(f->err.message, path));
+    assert_non_null(strstr(f->err.message, "record acme"));
+    /* A zero timeout is one try. */
+    assert_lock_times_out(f, "acme", 0);
+    /* Other records are not affected, and put works while another process holds the lock. */
+    assert_lock_ok(f, "other", 100);
+    assert_int_equal(put_str(f, "acme", "written under a foreign lock", 0, NULL), ISF_OK);
+
+    close(go); /* the child exits without unlocking */
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_lock_ok(f, "acme", 2000);
+}
+
+static void test_lock_released_when_holder_killed(void **state)
+{
+    struct fx *f = *state;
+    int go, status;
+
+    pid_t pid = fork_lock_holder(f, "acme", &go);
+    assert_lock_times_out(f, "acme", 100);
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    close(go);
+    assert_lock_ok(f, "acme", 2000);
+}
+
+static void test_lock_waits_for_release(void **state)
+{
+    struct fx *f = *state;
+    int go, status;
+    void *lk = NULL;
+
+    /* The child lets go after ~150 ms; a lock with a 3 s budget gets it then. */
+    pid_t pid = fork_lock_holder(f, "acme", &go);
+    pid_t closer = fork();
+    assert_true(closer >= 0);
+    if (closer == 0) {
+        struct timespec ts = {0, 150 * 1000000L};
+        nanosleep(&ts, NULL);
+        _exit(0); /* exiting closes this copy of `go`; the parent closes its own below */
+    }
+    close(go);
+    assert_int_equal(waitpid(closer, &status, 0), closer);
+    int64_t t0 = mono_ms();
+    assert_int_equal(g_ops->lock(f->store, "acme", 3000, &lk, &f->err), ISF_OK);
+    assert_true(mono_ms() - t0 < 3000);
+    g_ops->unlock(f->store, lk);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+}
+
+static void test_own_lock(void **state)
+{
+    struct fx *f = *state;
+    void *lk = NULL;
+    char path[PATH_CAP];
+    uint64_t rev;
+
+    /* The record need not exist; put and remove work while the caller holds the lock. */
+    assert_int_equal(g_ops->lock(f->store, "a", 100, &lk, &f->err), ISF_OK);
+    assert_int_equal(put_str(f, "a", "v1", 0, &rev), ISF_OK);
+    assert_int_equal(put_str(f, "a", "v2", rev, &rev), ISF_OK);
+    assert_record(f, "a", "v2", 2);
+
+    /* A second lock from the same process (another context or thread) is excluded too. */
+    assert_lock_times_out(f, "a", 50);
+    void *other = NULL;
+    assert_int_equal(open_store(f, &other), ISF_OK);
+    void *lk2 = NULL;
+    assert_int_equal(g_ops->lock(other, "a", 0, &lk2, &f->err), ISF_E_TIMEOUT);
+    g_ops->close(other);
+
+    /* Removing the record keeps the lock file the caller still holds. */
+    assert_int_equal(g_ops->remove(f->store, "a", 2, &f->err), ISF_OK);
+    path_in(f, ".locks/a.lock", path);
+    assert_true(exists(path));
+    assert_lock_times_out(f, "a", 20);
+    g_ops->unlock(f->store, lk);
+    g_ops->unlock(f->store, NULL); /* a no-op */
+    assert_lock_ok(f, "a", 100);
+
+    /* Nobody holds it now: a remove deletes it. */
+    assert_int_equal(put_str(f, "a", "v1", 0, NULL), ISF_OK);
+    assert_int_equal(g_ops->remove(f->store, "a", 1, &f->err), ISF_OK);
+    assert_false(exists(path));
+    assert_lock_ok(f, "a", 100);
+}
+
+/* ---- concurrency -------------------------------------------------------------------------- */
+
+#define WRITERS 4
+#define CYCLES 50
+
+/* One read-modify-write cycle with retry on conflict. 0 ok, else the failing status. */
+static int increment(struct fx *f, void *store)
+{
+    for (;;) {
+        char *s = NULL, buf[32];
+        uint64_t rev = 0, new_rev = 0;
+        int rc = get_str(f, store, "counter", &s, &rev);
+        if (rc != ISF_OK)
+            return rc;
+        snprintf(buf, sizeof(buf), "%ld", strtol(s, NULL, 10) + 1);
+        free(s);
+        rc = g_ops->put(store, "counter", buf, strlen(buf), rev, &new_rev, &f->err);
+        if (rc != ISF_E_CONFLICT)
+            return rc;
+    }
+}
+
+static void writer(struct fx *f)
+{
+    void *store = NULL;
+    if (open_store(f, &store) != ISF_OK)
+        _exit(10);
+    for (int i = 0; i < CYCLES; i++)
+        if (increment(f, store) != ISF_OK) {
+            fprintf(stderr, "writer %ld: %s\n", (long)getpid(), f->err.message);
+            _exit(11);
+        }
+    g_ops->close(store);
+    _exit(0);
+}
+
+/* Run with fsync=false (setup_nosync) to stay fast; atomicity comes from the write lock and
+ * rename, not from fsync, so this loses nothing of what the test checks. */
+static void test_concurrent_counter(void **state)
+{
+    struct fx *f = *state;
+    pid_t pids[WRITERS];
+    int status;
+
+    assert_int_equal(put_str(f, "counter", "0", 0, NULL), ISF_OK);
+    for (int i = 0; i < WRITERS; i++) {
+        pids[i] = fork();
+        assert_true(pids[i] >= 0);
+        if (pids[i] == 0)
+            writer(f);
+    }
+    for (int i = 0; i < WRITERS; i++) {
+        assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    assert_record(f, "counter", "200", 1 + WRITERS * CYCLES);
+}
+
+/* ---- leftover temp files ------------------------------------------------------------------ */
+
+static pid_t dead_pid(void)
+{
+    int status;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return pid; /* reaped: kill(pid, 0) now fails with ESRCH (barring pid reuse) */
+}
+
+static void test_stale_temp_files(void **state)
+{
+    struct fx *f = *state;
+    char dead[PATH_CAP], live[PATH_CAP], old[PATH_CAP], odd[PATH_CAP], name[128];
+    char acc[256] = "";
+
+    assert_int_equal(put_str(f, "a", "1", 0, NULL), ISF_OK);
+    snprintf(name, sizeof(name), ".a.%ld.00112233445566ff.tmp", (long)dead_pid());
+    path_in(f, name, dead);
+    write_raw(dead, "partial", 7, 0600);
+    snprintf(name, sizeof(name), ".b.x.%ld.aabbccddeeff0011.tmp", (long)getpid());
+    path_in(f, name, live);
+    write_raw(live, "in progress", 11, 0600);
+    snprintf(name, sizeof(name), ".c.%ld.0000000000000001.tmp", (long)getpid());
+    path_in(f, name, old);
+    write_raw(old, "ancient", 7, 0600);
+    struct timeval tv[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
+    assert_int_equal(utimes(old, tv), 0);
+    path_in(f, ".not-ours.tmp", odd);
+    write_raw(odd, "?", 1, 0600);
+
+    assert_int_equal(g_ops->list(f->store, collect_cb, acc, &f->err), ISF_OK);
+    assert_string_equal(acc, "[a]");
+
+    /* open cleans: the dead writer's file and the two-hour-old one go; a live writer's file
+     * and files not shaped like ours stay. */
+    g_ops->close(f->store);
+    f->store = NULL;
+    assert_int_equal(open_store(f, &f->store), ISF_OK);
+    assert_false(exists(dead));
+    assert_false(exists(old));
+    assert_true(exists(live));
+    assert_true(exists(odd));
+    assert_true(mock_host_log_contains(f->m, "interrupted write"));
+    acc[0] = '\0';
+    assert_int_equal(g_ops->list(f->store, collect_cb, acc, &f->err), ISF_OK);
+    assert_string_equal(acc, "[a]");
+    assert_record(f, "a", "1", 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_descriptor),
+        cmocka_unit_test_setup_teardown(test_create_get_put_revisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_twice_exists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_revision_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncated_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_corrupt_byte, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_header, setup, teardown),
+        cmocka_unit_test(test_modes),
+        cmocka_unit_test_setup_teardown(test_open_folder_mode_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_dir_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_mode_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_names, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_held_by_child, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_released_when_holder_killed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_waits_for_release, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_own_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_counter, setup_nosync, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_temp_files, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("store-file", tests, group_setup, group_teardown);
+}
