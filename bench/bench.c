@@ -108,6 +108,7 @@ static void populate(int from, int to)
 /* Run the CLI with stdout to /dev/null; return wall time in microseconds. */
 static int64_t run_cli(const char *cli, char *const argv[])
 {
+    fflush(stdout); /* or the child's freopen would print our buffered lines again */
     int64_t t0 = now_us();
     pid_t pid = fork();
     if (pid == 0) {

@@ -2,6 +2,7 @@
 #include "http.h"
 #include "internal.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +39,22 @@ static void protect_process(void)
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
+/* OpenSSL 3 loads thousands of error strings on first use; isyncsf never shows OpenSSL's error
+ * text (its messages say what failed in its own words), and skipping them is ~10% of the
+ * `org token` budget. The legacy name tables cannot be skipped the same way: X.509 signature
+ * checks in TLS look digests up through them. The system's openssl.cnf is still honoured.
+ * Must run before any other OpenSSL call in the process. */
+static void init_openssl(void)
+{
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
+}
+
 ISF_API int isf_open(const struct isf_open_options *opts, isf_ctx **out, struct isf_error *err)
 {
     isf_err_init(err);
     *out = NULL;
     protect_process();
+    init_openssl();
     struct isf_ctx *ctx = calloc(1, sizeof(*ctx));
     if (!ctx)
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");

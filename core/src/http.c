@@ -1,13 +1,13 @@
 /* HTTPS client of the core (libcurl). */
 #include "http.h"
 
-#include <curl/curl.h>
-#include <pthread.h>
+#include "curl_api.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 struct isf_http {
+    const struct isf_curl_api *curl;
     CURL *easy; /* reused: keeps connections alive across calls to one org */
     const struct isf_config *cfg;
     char user_agent[96];
@@ -19,32 +19,25 @@ struct body_sink {
     int too_large;
 };
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_OK;
-
-static void global_init(void)
-{
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 struct isf_http *isf_http_new(const struct isf_config *cfg, struct isf_ctx *ctx)
 {
-    pthread_once(&global_once, global_init);
-    if (global_rc != CURLE_OK) {
-        isf_log(ctx, ISF_LOG_ERROR, "libcurl initialisation failed: %s",
-                curl_easy_strerror(global_rc));
+    const char *why = NULL;
+    const struct isf_curl_api *curl = isf_curl_api(&why);
+    if (!curl) {
+        isf_log(ctx, ISF_LOG_ERROR, "cannot use libcurl: %s (install libcurl4)", why);
         return NULL;
     }
     struct isf_http *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
-    h->easy = curl_easy_init();
+    h->curl = curl;
+    h->easy = curl->easy_init();
     if (!h->easy) {
         free(h);
         return NULL;
     }
     h->cfg = cfg;
-    const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
+    const curl_version_info_data *vi = curl->version_info(CURLVERSION_NOW);
     snprintf(h->user_agent, sizeof(h->user_agent), "isyncsf/%s libcurl/%s", ISF_VERSION,
              vi ? vi->version : "?");
     return h;
@@ -54,7 +47,7 @@ void isf_http_free(struct isf_http *h)
 {
     if (!h)
         return;
-    curl_easy_cleanup(h->easy);
+    h->curl->easy_cleanup(h->easy);
     free(h);
 }
 
@@ -140,35 +133,36 @@ static int transport_error(struct isf_http *h, CURLcode rc, const char *url,
         return isf_err_set(err, ISF_E_TRANSIENT,
                            "TLS certificate of %s was not accepted (%s); if the org sits "
                            "behind a private CA, set http.ca_file in the config",
-                           origin, curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
+                           origin, curl_msg[0] ? curl_msg : h->curl->easy_strerror(rc));
     case CURLE_OPERATION_TIMEDOUT:
         return isf_err_set(err, ISF_E_TRANSIENT,
                            "%s did not answer in time (%s); check the network or raise "
                            "http.timeout_s",
-                           origin, curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
+                           origin, curl_msg[0] ? curl_msg : h->curl->easy_strerror(rc));
     case CURLE_UNSUPPORTED_PROTOCOL:
         return isf_err_set(err, ISF_E_USAGE, "%s: only https:// URLs are allowed", origin);
     default:
         return isf_err_set(err, ISF_E_TRANSIENT, "could not reach %s: %s", origin,
-                           curl_msg[0] ? curl_msg : curl_easy_strerror(rc));
+                           curl_msg[0] ? curl_msg : h->curl->easy_strerror(rc));
     }
 }
 
-static struct curl_slist *build_headers(const struct isf_http_request *req)
+static struct curl_slist *build_headers(const struct isf_curl_api *curl,
+                                        const struct isf_http_request *req)
 {
     struct curl_slist *list = NULL;
     for (const char *const *hdr = req->headers; hdr && *hdr; hdr++) {
-        struct curl_slist *next = curl_slist_append(list, *hdr);
+        struct curl_slist *next = curl->slist_append(list, *hdr);
         if (!next) {
-            curl_slist_free_all(list);
+            curl->slist_free_all(list);
             return NULL;
         }
         list = next;
     }
     /* Salesforce answers 100-continue slowly; bodies here are small. */
-    struct curl_slist *next = curl_slist_append(list, "Expect:");
+    struct curl_slist *next = curl->slist_append(list, "Expect:");
     if (!next) {
-        curl_slist_free_all(list);
+        curl->slist_free_all(list);
         return NULL;
     }
     return next;
@@ -179,33 +173,34 @@ static void setup_easy(struct isf_http *h, const struct isf_http_request *req,
 {
     CURL *e = h->easy;
     const struct isf_config *cfg = h->cfg;
-    curl_easy_reset(e);
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+    CURLcode (*setopt)(CURL *, CURLoption, ...) = h->curl->easy_setopt;
+    h->curl->easy_reset(e);
+    setopt(e, CURLOPT_URL, req->url);
+    setopt(e, CURLOPT_PROTOCOLS_STR, "https");
+    setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+    setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
     if (cfg->ca_file)
-        curl_easy_setopt(e, CURLOPT_CAINFO, cfg->ca_file);
+        setopt(e, CURLOPT_CAINFO, cfg->ca_file);
     if (cfg->proxy && cfg->proxy[0])
-        curl_easy_setopt(e, CURLOPT_PROXY, cfg->proxy);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, cfg->connect_timeout_s);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT, cfg->timeout_s);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, h->user_agent);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, sink);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_response_bytes);
+        setopt(e, CURLOPT_PROXY, cfg->proxy);
+    setopt(e, CURLOPT_CONNECTTIMEOUT, cfg->connect_timeout_s);
+    setopt(e, CURLOPT_TIMEOUT, cfg->timeout_s);
+    setopt(e, CURLOPT_NOSIGNAL, 1L);
+    setopt(e, CURLOPT_USERAGENT, h->user_agent);
+    setopt(e, CURLOPT_HTTPHEADER, headers);
+    setopt(e, CURLOPT_WRITEFUNCTION, sink_write);
+    setopt(e, CURLOPT_WRITEDATA, sink);
+    setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cfg->max_response_bytes);
     if (strcmp(req->method, "GET") == 0) {
-        curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+        setopt(e, CURLOPT_HTTPGET, 1L);
     } else {
-        curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(req->body ? req->body_len : 0));
+        setopt(e, CURLOPT_POST, 1L);
+        setopt(e, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        setopt(e, CURLOPT_POSTFIELDSIZE, (long)(req->body ? req->body_len : 0));
         if (strcmp(req->method, "POST") != 0)
-            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+            setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     }
 }
 
@@ -237,7 +232,7 @@ int isf_http_request(struct isf_ctx *ctx, const struct isf_http_request *req,
     struct isf_http *h = ctx->http;
     int idempotent = strcmp(req->method, "GET") == 0;
     int max_attempts = idempotent ? (int)h->cfg->retries + 1 : 1;
-    struct curl_slist *headers = build_headers(req);
+    struct curl_slist *headers = build_headers(h->curl, req);
     if (!headers)
         return isf_err_set(err, ISF_E_NOMEM, "out of memory building HTTP headers");
     char logurl[512];
@@ -250,12 +245,12 @@ int isf_http_request(struct isf_ctx *ctx, const struct isf_http_request *req,
         sink.limit = (size_t)h->cfg->max_response_bytes;
         setup_easy(h, req, headers, &sink, errbuf);
         int64_t t0 = isf_monotonic_ms();
-        CURLcode cc = curl_easy_perform(h->easy);
+        CURLcode cc = h->curl->easy_perform(h->easy);
         long status = 0;
-        curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+        h->curl->easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
         isf_log(ctx, ISF_LOG_DEBUG, "http: %s %s -> %ld (%lld ms, %zu bytes)%s%s", req->method,
                 logurl, status, (long long)(isf_monotonic_ms() - t0), sink.len,
-                cc ? " error: " : "", cc ? curl_easy_strerror(cc) : "");
+                cc ? " error: " : "", cc ? h->curl->easy_strerror(cc) : "");
         if (cc == CURLE_FILESIZE_EXCEEDED)
             sink.too_large = 1;
         if (attempt + 1 < max_attempts && !sink.too_large && is_retryable(cc, status)) {
@@ -268,7 +263,7 @@ int isf_http_request(struct isf_ctx *ctx, const struct isf_http_request *req,
         }
         resp->status = status;
         char *ct = NULL;
-        curl_easy_getinfo(h->easy, CURLINFO_CONTENT_TYPE, &ct);
+        h->curl->easy_getinfo(h->easy, CURLINFO_CONTENT_TYPE, &ct);
         resp->content_type = isf_strdup(ct);
         if (!sink.data)
             sink.data = calloc(1, 1);
@@ -279,9 +274,9 @@ int isf_http_request(struct isf_ctx *ctx, const struct isf_http_request *req,
     }
     sink_clear(&sink);
     /* The request may have carried a bearer token: do not leave it in libcurl's handle. */
-    curl_easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(h->easy, CURLOPT_POSTFIELDS, NULL);
-    curl_slist_free_all(headers);
+    h->curl->easy_setopt(h->easy, CURLOPT_HTTPHEADER, NULL);
+    h->curl->easy_setopt(h->easy, CURLOPT_POSTFIELDS, NULL);
+    h->curl->slist_free_all(headers);
     return rc;
 }
 

@@ -40,6 +40,7 @@ enum { SLOT_MAIN = 0, SLOT_NEXT = 1, N_SLOTS = 2 };
 
 struct key_slot {
     int loaded;
+    int id_ready; /* the id is computed on first need: see ensure_ids */
     unsigned char id[ISF_KEY_ID_LEN];
     char hex[2 * ISF_KEY_ID_LEN + 1];
 };
@@ -134,13 +135,44 @@ static void id_to_hex(const unsigned char id[ISF_KEY_ID_LEN], char hex[2 * ISF_K
 static int set_slot(struct isf_keyring *kr, int slot, const unsigned char key[ISF_KEY_LEN],
                     struct isf_error *err)
 {
+    (void)err;
     struct key_slot *s = &kr->slot[slot];
-    if (compute_key_id(key, s->id) != 0)
-        return isf_err_set(err, ISF_E_FAILED, "cannot compute the master key id (OpenSSL error)");
     memcpy(slot_key(kr, slot), key, ISF_KEY_LEN);
-    id_to_hex(s->id, s->hex);
+    s->id_ready = 0;
     s->loaded = 1;
     return ISF_OK;
+}
+
+/* Key ids are computed when first needed, not at load: the HMAC makes OpenSSL build its digest
+ * tables (~3 M instructions), and the hot path (`org token` opening one sealed value under the
+ * only key loaded) needs no id at all. The cached id is not part of the keyring's logical state,
+ * hence the cast from const. */
+static void ensure_ids(const struct isf_keyring *ckr)
+{
+    struct isf_keyring *kr = (struct isf_keyring *)ckr;
+    for (int i = 0; i < N_SLOTS; i++) {
+        struct key_slot *s = &kr->slot[i];
+        if (!s->loaded || s->id_ready)
+            continue;
+        if (compute_key_id(slot_key(kr, i), s->id) != 0) {
+            /* HMAC-SHA256 cannot fail short of memory exhaustion; an all-zero id then simply
+             * matches nothing, and unseal reports the key as unknown. */
+            memset(s->id, 0, sizeof(s->id));
+        }
+        id_to_hex(s->id, s->hex);
+        s->id_ready = 1;
+    }
+}
+
+const unsigned char *isf_keyring_only_key(const struct isf_keyring *kr)
+{
+    int n = 0, which = 0;
+    for (int i = 0; i < N_SLOTS; i++)
+        if (kr->slot[i].loaded) {
+            n++;
+            which = i;
+        }
+    return n == 1 ? slot_key(kr, which) : NULL;
 }
 
 static void clear_slot(struct isf_keyring *kr, int slot)
@@ -170,6 +202,7 @@ int isf_keyring_from_bytes(const unsigned char key[ISF_KEY_LEN], struct isf_keyr
 const unsigned char *isf_keyring_sealing_key(const struct isf_keyring *kr,
                                              unsigned char id[ISF_KEY_ID_LEN])
 {
+    ensure_ids(kr);
     memcpy(id, kr->slot[kr->sealing].id, ISF_KEY_ID_LEN);
     return slot_key(kr, kr->sealing);
 }
@@ -177,6 +210,7 @@ const unsigned char *isf_keyring_sealing_key(const struct isf_keyring *kr,
 const unsigned char *isf_keyring_key_for_id(const struct isf_keyring *kr,
                                             const unsigned char id[ISF_KEY_ID_LEN])
 {
+    ensure_ids(kr);
     for (int i = 0; i < N_SLOTS; i++) {
         if (kr->slot[i].loaded && memcmp(kr->slot[i].id, id, ISF_KEY_ID_LEN) == 0)
             return slot_key(kr, i);
@@ -186,6 +220,7 @@ const unsigned char *isf_keyring_key_for_id(const struct isf_keyring *kr,
 
 void isf_keyring_describe_ids(const struct isf_keyring *kr, char *buf, size_t len)
 {
+    ensure_ids(kr);
     const struct key_slot *s = &kr->slot[kr->sealing];
     const struct key_slot *o = &kr->slot[kr->sealing == SLOT_MAIN ? SLOT_NEXT : SLOT_MAIN];
     if (o->loaded)
@@ -196,7 +231,10 @@ void isf_keyring_describe_ids(const struct isf_keyring *kr, char *buf, size_t le
 
 const char *isf_keyring_current_id(const struct isf_keyring *kr)
 {
-    return kr ? kr->slot[kr->sealing].hex : "";
+    if (!kr)
+        return "";
+    ensure_ids(kr);
+    return kr->slot[kr->sealing].hex;
 }
 
 /* Base64 text of a key, surrounding whitespace (a trailing newline) allowed, into key. */
@@ -720,6 +758,7 @@ int isf_keyring_begin_rotation(struct isf_keyring *kr, const char *new_key_env,
     int rc;
     if (!kr)
         return isf_err_set(err, ISF_E_USAGE, "isf_keyring_begin_rotation: missing keyring");
+    ensure_ids(kr);
     if (kr->key_file)
         rc = next_key_from_file(kr, key, err);
     else if (!new_key_env)
@@ -801,6 +840,8 @@ cleanup:
 
 int isf_keyring_commit_rotation(struct isf_keyring *kr, struct isf_error *err)
 {
+    if (kr)
+        ensure_ids(kr);
     if (!kr || kr->sealing != SLOT_NEXT)
         return isf_err_set(err, ISF_E_USAGE, "no master key rotation in progress; begin one first");
     if (kr->key_file) {

@@ -25,7 +25,8 @@ void isf_keyring_free(struct isf_keyring *kr); /* wipes the keys */
 
 /* Seal plaintext for (record, field). Output: base64 text of
  *   version(1)=0x01 | key id(8) | nonce(12) | ciphertext | tag(16)
- * with associated data "isyncsf/v1\0<record>\0<field>". Fresh random nonce each call. */
+ * with associated data "isyncsf/v1\0<record>\0<field>\0" followed by the version byte and key
+ * id (so the header is authenticated too). Fresh random nonce each call. */
 int isf_seal(const struct isf_keyring *kr, const char *record, const char *field,
              const void *plaintext, size_t len, char **sealed_b64, struct isf_error *err);
 /* Open a sealed value. *plaintext is NUL-terminated (free with isf_free_secret). A value moved
@@ -52,6 +53,8 @@ const char *isf_keyring_current_id(const struct isf_keyring *kr);
 const unsigned char *isf_keyring_sealing_key(const struct isf_keyring *kr,
                                              unsigned char id[ISF_KEY_ID_LEN]);
 /* The loaded key (main or pending rotation key) whose id is `id`, or NULL. */
+/* The key when exactly one is loaded (no rotation pending), else NULL. */
+const unsigned char *isf_keyring_only_key(const struct isf_keyring *kr);
 const unsigned char *isf_keyring_key_for_id(const struct isf_keyring *kr,
                                             const unsigned char id[ISF_KEY_ID_LEN]);
 /* The hex ids of the loaded keys for messages: "<id>" or "<id> and <id>". */

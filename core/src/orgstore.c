@@ -26,7 +26,7 @@ int isf_orgstore_get(struct isf_ctx *ctx, const char *name, struct isf_org *o,
     if (rc != ISF_OK)
         return rc;
     rc = isf_org_parse(name, blob.data, blob.len, o, err);
-    free(blob.data);
+    s->host.free(&s->host, blob.data); /* allocated by the plugin with host->alloc */
     o->revision = rev;
     return rc;
 }

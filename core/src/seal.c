@@ -24,18 +24,23 @@
 #define PLAINTEXT_MAX (16u * 1024 * 1024)
 
 /* "isyncsf/v1" NUL record NUL field: NUL cannot occur in the names, so the split is unique. */
-static unsigned char *build_aad(const char *record, const char *field, size_t *len)
+/* AAD = "isyncsf/v1" NUL record NUL field NUL version key-id: the header is authenticated too,
+ * so a value cannot be relabelled as sealed under another key or format. */
+static unsigned char *build_aad(const char *record, const char *field,
+                                const unsigned char *header, size_t *len)
 {
     size_t lp = sizeof(AAD_PREFIX), lr = strlen(record), lf = strlen(field);
+    size_t lh = OFF_NONCE;
     if (lr > PLAINTEXT_MAX || lf > PLAINTEXT_MAX)
         return NULL;
-    unsigned char *aad = malloc(lp + lr + 1 + lf);
+    unsigned char *aad = malloc(lp + lr + 1 + lf + 1 + lh);
     if (!aad)
         return NULL;
     memcpy(aad, AAD_PREFIX, lp);
     memcpy(aad + lp, record, lr + 1);
-    memcpy(aad + lp + lr + 1, field, lf);
-    *len = lp + lr + 1 + lf;
+    memcpy(aad + lp + lr + 1, field, lf + 1);
+    memcpy(aad + lp + lr + 1 + lf + 1, header, lh);
+    *len = lp + lr + 1 + lf + 1 + lh;
     return aad;
 }
 
@@ -100,14 +105,19 @@ int isf_seal(const struct isf_keyring *kr, const char *record, const char *field
                            "record %s field %s: secret of %zu bytes is too large to seal (max %u)",
                            record, field, len, PLAINTEXT_MAX);
     blob = malloc(OVERHEAD + len);
-    aad = build_aad(record, field, &aad_len);
-    if (!blob || !aad) {
+    if (!blob) {
         rc = isf_err_set(err, ISF_E_NOMEM, "out of memory sealing record %s field %s", record,
                          field);
         goto cleanup;
     }
     blob[0] = SEAL_VERSION;
     const unsigned char *key = isf_keyring_sealing_key(kr, blob + OFF_ID);
+    aad = build_aad(record, field, blob, &aad_len);
+    if (!aad) {
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory sealing record %s field %s", record,
+                         field);
+        goto cleanup;
+    }
     /* A fresh random nonce per seal: 96 bits leave repeats negligible at any realistic count. */
     if (RAND_bytes(blob + OFF_NONCE, NONCE_LEN) != 1 ||
         gcm_encrypt(key, blob + OFF_NONCE, aad, aad_len, plaintext, len, blob + OFF_CT,
@@ -180,7 +190,11 @@ int isf_unseal(const struct isf_keyring *kr, const char *record, const char *fie
     int rc = decode_envelope(record, field, sealed_b64, &blob, &blob_len, err);
     if (rc != ISF_OK)
         goto cleanup;
-    const unsigned char *key = isf_keyring_key_for_id(kr, blob + OFF_ID);
+    /* With one key loaded, try it straight away and look at key ids only if it fails: that keeps
+     * the id's HMAC off the hot path. With a rotation pending, the id picks the key. */
+    const unsigned char *key = isf_keyring_only_key(kr);
+    if (!key)
+        key = isf_keyring_key_for_id(kr, blob + OFF_ID);
     if (!key) {
         rc = unknown_key(kr, record, field, blob + OFF_ID, err);
         goto cleanup;
@@ -193,7 +207,7 @@ int isf_unseal(const struct isf_keyring *kr, const char *record, const char *fie
                          record, field);
         goto cleanup;
     }
-    aad = build_aad(record, field, &aad_len);
+    aad = build_aad(record, field, blob, &aad_len);
     pt = malloc(ct_len + 1);
     if (!aad || !pt) {
         rc = isf_err_set(err, ISF_E_NOMEM, "out of memory opening record %s field %s", record,
@@ -202,6 +216,10 @@ int isf_unseal(const struct isf_keyring *kr, const char *record, const char *fie
     }
     int r = gcm_decrypt(key, blob + OFF_NONCE, aad, aad_len, blob + OFF_CT, ct_len,
                         blob + OFF_CT + ct_len, pt);
+    if (r > 0 && !isf_keyring_key_for_id(kr, blob + OFF_ID)) {
+        rc = unknown_key(kr, record, field, blob + OFF_ID, err);
+        goto cleanup;
+    }
     if (r != 0) {
         rc = r > 0 ? isf_err_set(err, ISF_E_STORE,
                                  "record %s field %s failed authentication: tampered, or moved "

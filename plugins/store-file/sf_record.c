@@ -38,8 +38,7 @@ int sf_record_header(char *buf, size_t cap, uint64_t revision, const void *paylo
 
 /* Parse an unsigned decimal number (no sign, no leading zero unless it is "0") ending at `stop`.
  * Advances *pos past the number and the stop character. 0 ok, -1 bad. */
-static int parse_u64(const unsigned char *buf, size_t size, size_t *pos, char stop,
-                     uint64_t *out)
+static int parse_u64(const unsigned char *buf, size_t size, size_t *pos, char stop, uint64_t *out)
 {
     size_t i = *pos;
     uint64_t v = 0;
@@ -87,8 +86,8 @@ static int parse_header(const unsigned char *buf, size_t size, size_t *pos, uint
     return 0;
 }
 
-int sf_record_parse(const unsigned char *buf, size_t size, uint64_t *revision,
-                    size_t *payload_off, size_t *payload_len, char *why, size_t why_cap)
+int sf_record_parse(const unsigned char *buf, size_t size, uint64_t *revision, size_t *payload_off,
+                    size_t *payload_len, char *why, size_t why_cap)
 {
     char want[SHA256_HEX_LEN + 1];
     char got[SHA256_HEX_LEN + 1];

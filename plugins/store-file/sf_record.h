@@ -26,7 +26,7 @@ int sf_record_header(char *buf, size_t cap, uint64_t revision, const void *paylo
 
 /* Check a whole record file held in buf. On success returns 0 and sets the revision and where the
  * payload lies in buf. On damage returns -1 and writes a short reason into `why`. */
-int sf_record_parse(const unsigned char *buf, size_t size, uint64_t *revision,
-                    size_t *payload_off, size_t *payload_len, char *why, size_t why_cap);
+int sf_record_parse(const unsigned char *buf, size_t size, uint64_t *revision, size_t *payload_off,
+                    size_t *payload_len, char *why, size_t why_cap);
 
 #endif

@@ -15,15 +15,24 @@
  * the holder dies, so a crashed process never leaves a record locked.
  *
  * Leftover temp files (a writer died between create and rename) are removed at open when their
- * writer pid no longer exists, or when they are over an hour old (a pid can be reused; no write
- * takes an hour). A pid check alone is enough for processes sharing one pid namespace, which is
- * how this store is meant to be shared; the age rule catches the rest. Temp files never show in
- * list, and a reader never sees one, so a leftover costs only disk space until the next open.
+ * writer pid no longer exists (kill(pid, 0) fails with ESRCH), or when they are over an hour old
+ * (pids get reused; no write takes an hour). We chose the pid over a plain age rule so a crash
+ * is cleaned up at the next start, not an hour later. The one case it misjudges is a writer in
+ * another pid namespace sharing the folder: its temp file may be removed mid-write, and then its
+ * rename fails and that put reports an error; no record is ever damaged by it. Temp files never
+ * show in list and are never read, so a leftover costs only disk space until the next open.
  *
- * Lock files of a removed record are deleted when nobody holds them, else left in place (an empty
- * file, reused if the name comes back). Deleting a lock file is done only by its holder, and
- * every taker checks that the file it locked is still the one in the folder (sf_lock_take), so
- * deleting never lets two holders in at once.
+ * Lock files: .locks keeps one small empty .wlock file per record and a .lock file per record
+ * ever locked. A remove deletes both, except a .lock someone holds (it stays, and is reused if the
+ * name comes back). Only the holder of a lock file deletes it, and every taker checks that the
+ * file it locked is still the one in the folder (sf_lock_take), so deleting never lets two
+ * holders in at once.
+ *
+ * Lock handles are plain descriptors opened O_CLOEXEC: a child that execs drops them, while a
+ * child that forks without exec keeps the lock until it exits, as flock(2) does.
+ *
+ * remove(expected_revision 0) removes whatever the revision, and is the only way to remove a
+ * damaged record: the core uses it for `org remove --local-only` on a record it cannot read.
  *
  * Record contents are never logged: they hold sealed secrets and org metadata.
  */
@@ -111,7 +120,8 @@ static int check_private_dir(const struct sf_store *st, int fd, const char *path
     struct stat sb;
 
     if (fstat(fd, &sb) != 0)
-        return SF_ERR(st, err, ISF_E_STORE, "store-file: cannot inspect folder %s: %s", path,
+        return SF_ERR(st, err, ISF_E_STORE,
+                      "store-file: cannot inspect folder %s: %s; check the disk", path,
                       strerror(errno));
     if (sb.st_uid != geteuid())
         return SF_ERR(st, err, ISF_E_STORE,
@@ -152,8 +162,9 @@ static int open_locks_dir(struct sf_store *st, struct isf_error *err)
     /* fchmodat: the exact mode whatever the umask. */
     if (mkdirat(st->dirfd, LOCKS_DIR, 0700) != 0 ? errno != EEXIST
                                                  : fchmodat(st->dirfd, LOCKS_DIR, 0700, 0) != 0)
-        return SF_ERR(st, err, ISF_E_STORE, "store-file: cannot create folder %s: %s", path,
-                      strerror(errno));
+        return SF_ERR(st, err, ISF_E_STORE,
+                      "store-file: cannot create folder %s: %s; check the permissions of %s", path,
+                      strerror(errno), st->dir);
     st->locksfd = openat(st->dirfd, LOCKS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (st->locksfd < 0)
         return SF_ERR(st, err, ISF_E_STORE,
@@ -206,8 +217,8 @@ static void remove_stale_temps(const struct sf_store *st)
         if (e->d_name[0] != '.' || !temp_is_stale(st, e->d_name))
             continue;
         if (unlinkat(st->dirfd, e->d_name, 0) == 0)
-            st->host->log(st->host, ISF_LOG_INFO,
-                          "removed %s/%s, left by an interrupted write", st->dir, e->d_name);
+            st->host->log(st->host, ISF_LOG_INFO, "removed %s/%s, left by an interrupted write",
+                          st->dir, e->d_name);
         else
             st->host->log(st->host, ISF_LOG_WARN,
                           "cannot remove %s/%s (left by an interrupted write): %s", st->dir,
@@ -286,8 +297,8 @@ static void rec_release(const struct sf_store *st, struct sf_rec *rec)
     rec->buf = NULL;
 }
 
-static int damaged(const struct sf_store *st, struct sf_rec *rec, const char *name,
-                   const char *why, struct isf_error *err)
+static int damaged(const struct sf_store *st, struct sf_rec *rec, const char *name, const char *why,
+                   struct isf_error *err)
 {
     rec->damaged = 1;
     return SF_ERR(st, err, ISF_E_STORE,
@@ -303,8 +314,9 @@ static int check_rec_file(const struct sf_store *st, int fd, const char *name, i
     struct stat sb;
 
     if (fstat(fd, &sb) != 0)
-        return SF_ERR(st, err, ISF_E_STORE, "store-file: cannot inspect record %s (%s/%s.rec): %s",
-                      name, st->dir, name, strerror(errno));
+        return SF_ERR(st, err, ISF_E_STORE,
+                      "store-file: cannot inspect record %s (%s/%s.rec): %s; check the disk", name,
+                      st->dir, name, strerror(errno));
     if (!S_ISREG(sb.st_mode))
         return damaged(st, rec, name, "not a regular file", err);
     if (check_mode && (sb.st_mode & 077)) {
@@ -331,19 +343,19 @@ static int read_rec_bytes(const struct sf_store *st, int fd, const char *name, s
         return SF_ERR(st, err, ISF_E_NOMEM, "store-file: out of memory reading record %s", name);
     int rc = sf_read_full(fd, rec->buf, rec->size, &got);
     if (rc != 0)
-        return SF_ERR(st, err, ISF_E_STORE, "store-file: cannot read record %s (%s/%s.rec): %s",
-                      name, st->dir, name, strerror(rc));
+        return SF_ERR(st, err, ISF_E_STORE,
+                      "store-file: cannot read record %s (%s/%s.rec): %s; check the disk", name,
+                      st->dir, name, strerror(rc));
     /* A file shorter than fstat said was cut while we read it: judge what is there. */
-    if (sf_record_parse(rec->buf, got, &rec->revision, &rec->off, &rec->len, why,
-                        sizeof(why)) != 0)
+    if (sf_record_parse(rec->buf, got, &rec->revision, &rec->off, &rec->len, why, sizeof(why)) != 0)
         return damaged(st, rec, name, why, err);
     return ISF_OK;
 }
 
 /* Read and verify <name>.rec. ISF_OK, ISF_E_NOT_FOUND, or an error with rec->damaged telling a
  * bad file from a failing system. The caller releases rec in every case. */
-static int read_rec(const struct sf_store *st, const char *name, int check_mode,
-                    struct sf_rec *rec, struct isf_error *err)
+static int read_rec(const struct sf_store *st, const char *name, int check_mode, struct sf_rec *rec,
+                    struct isf_error *err)
 {
     char fname[SF_FILE_NAME_MAX];
     int rc;
@@ -353,11 +365,13 @@ static int read_rec(const struct sf_store *st, const char *name, int check_mode,
     int fd = openat(st->dirfd, fname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT)
-            return SF_ERR(st, err, ISF_E_NOT_FOUND, "store-file: no record named %s in %s",
-                          name, st->dir);
+            return SF_ERR(st, err, ISF_E_NOT_FOUND, "store-file: no record named %s in %s", name,
+                          st->dir);
         if (errno == ELOOP)
             return damaged(st, rec, name, "a symbolic link, which the store never makes", err);
-        return SF_ERR(st, err, ISF_E_STORE, "store-file: cannot open record %s (%s/%s): %s",
+        return SF_ERR(st, err, ISF_E_STORE,
+                      "store-file: cannot open record %s (%s/%s): %s; check the file's owner and "
+                      "permissions",
                       name, st->dir, fname, strerror(errno));
     }
     rc = check_rec_file(st, fd, name, check_mode, rec, err);
@@ -387,8 +401,8 @@ static int write_temp(const struct sf_store *st, int fd, const char *name, const
 }
 
 /* Create a new temp file for record `name`; *fd is -1 unless it was created. */
-static int create_temp(const struct sf_store *st, const char *name, char *tmp, size_t cap,
-                       int *fd, struct isf_error *err)
+static int create_temp(const struct sf_store *st, const char *name, char *tmp, size_t cap, int *fd,
+                       struct isf_error *err)
 {
     unsigned char rnd[8];
 
@@ -397,7 +411,9 @@ static int create_temp(const struct sf_store *st, const char *name, char *tmp, s
     for (int attempt = 0; attempt < 8; attempt++) {
         if (st->host->random_bytes(st->host, rnd, sizeof(rnd)) != 0)
             return SF_ERR(st, err, ISF_E_STORE,
-                          "store-file: no random bytes for a temp file name of record %s", name);
+                          "store-file: cannot write record %s: no random bytes for a temp file "
+                          "name; check the system's random source and retry",
+                          name);
         sf_temp_name(tmp, cap, name, getpid(), rnd);
         *fd = openat(st->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (*fd >= 0)
@@ -447,8 +463,10 @@ static int write_rec(const struct sf_store *st, const char *name, const void *da
         return rc;
     /* fchmod: the umask can only take bits away from 0600, but say exactly what we mean. */
     if (fchmod(fd, 0600) != 0) {
-        rc = SF_ERR(st, err, ISF_E_STORE, "store-file: cannot set mode 0600 on %s/%s: %s",
-                    st->dir, tmp, strerror(errno));
+        rc = SF_ERR(st, err, ISF_E_STORE,
+                    "store-file: cannot write record %s: setting mode 0600 on %s/%s failed: %s; "
+                    "check the folder's file system",
+                    name, st->dir, tmp, strerror(errno));
         close(fd);
         goto fail;
     }
@@ -456,8 +474,10 @@ static int write_rec(const struct sf_store *st, const char *name, const void *da
         goto fail;
     file_name(fname, sizeof(fname), name, ".rec");
     if (renameat(st->dirfd, tmp, st->dirfd, fname) != 0) {
-        rc = SF_ERR(st, err, ISF_E_STORE, "store-file: cannot replace %s/%s: %s", st->dir, fname,
-                    strerror(errno));
+        rc = SF_ERR(st, err, ISF_E_STORE,
+                    "store-file: cannot write record %s: renaming onto %s/%s failed: %s; check "
+                    "the folder's permissions",
+                    name, st->dir, fname, strerror(errno));
         goto fail;
     }
     return sync_dir(st, name, err);
@@ -468,8 +488,7 @@ fail:
 
 /* ---- the internal write lock -------------------------------------------------------------- */
 
-static int write_lock(const struct sf_store *st, const char *name, int *fd,
-                      struct isf_error *err)
+static int write_lock(const struct sf_store *st, const char *name, int *fd, struct isf_error *err)
 {
     char rel[SF_FILE_NAME_MAX];
 
@@ -483,7 +502,9 @@ static int write_lock(const struct sf_store *st, const char *name, int *fd,
                       "(%s/" LOCKS_DIR "/%s) for over %d s; look for a stuck isyncsf process "
                       "(fuser %s/" LOCKS_DIR "/%s) and retry",
                       name, st->dir, rel, WRITE_LOCK_WAIT_MS / 1000, st->dir, rel);
-    return SF_ERR(st, err, ISF_E_STORE, "store-file: cannot lock record %s (%s/" LOCKS_DIR "/%s): %s",
+    return SF_ERR(st, err, ISF_E_STORE,
+                  "store-file: cannot lock record %s (%s/" LOCKS_DIR "/%s): %s; check the "
+                  "permissions of that folder",
                   name, st->dir, rel, strerror(rc));
 }
 
@@ -550,7 +571,9 @@ static int put_locked(const struct sf_store *st, const char *name, const void *d
     if ((rc = check_revision(st, name, current, expected, err)) != ISF_OK)
         return rc;
     if (current == UINT64_MAX)
-        return SF_ERR(st, err, ISF_E_STORE, "store-file: record %s has run out of revisions",
+        return SF_ERR(st, err, ISF_E_STORE,
+                      "store-file: record %s has run out of revisions; remove it and add it "
+                      "again",
                       name);
     if ((rc = write_rec(st, name, data, len, current + 1, err)) != ISF_OK)
         return rc;
@@ -570,8 +593,8 @@ static int sf_put(void *store, const char *name, const void *data, size_t len,
         return rc;
     if (len > SF_RECORD_MAX_PAYLOAD)
         return SF_ERR(st, err, ISF_E_USAGE,
-                      "store-file: record %s is too large (%zu bytes; the limit is %zu)", name,
-                      len, SF_RECORD_MAX_PAYLOAD);
+                      "store-file: record %s is too large (%zu bytes; the limit is %zu)", name, len,
+                      SF_RECORD_MAX_PAYLOAD);
     if (!data && len > 0)
         return SF_ERR(st, err, ISF_E_USAGE, "store-file: record %s: no data given", name);
     if ((rc = write_lock(st, name, &wfd, err)) != ISF_OK)
@@ -615,8 +638,10 @@ static int remove_locked(const struct sf_store *st, const char *name, uint64_t e
         return rc;
     file_name(fname, sizeof(fname), name, ".rec");
     if (unlinkat(st->dirfd, fname, 0) != 0)
-        return SF_ERR(st, err, ISF_E_STORE, "store-file: cannot delete %s/%s: %s", st->dir,
-                      fname, strerror(errno));
+        return SF_ERR(st, err, ISF_E_STORE,
+                      "store-file: cannot remove record %s (%s/%s): %s; check the folder's "
+                      "permissions",
+                      name, st->dir, fname, strerror(errno));
     return sync_dir(st, name, err);
 }
 
@@ -668,8 +693,10 @@ static int sf_list(void *store, isf_store_list_cb cb, void *arg, struct isf_erro
     int rc = ISF_OK;
 
     if (!d) {
-        rc = SF_ERR(st, err, ISF_E_STORE, "store-file: cannot list folder %s: %s", st->dir,
-                    strerror(errno));
+        rc = SF_ERR(st, err, ISF_E_STORE,
+                    "store-file: cannot list the records in %s: %s; check the folder's "
+                    "permissions",
+                    st->dir, strerror(errno));
         if (fd >= 0)
             close(fd);
         return rc;
@@ -682,7 +709,8 @@ static int sf_list(void *store, isf_store_list_cb cb, void *arg, struct isf_erro
             break;
     }
     if (!e && errno != 0)
-        rc = SF_ERR(st, err, ISF_E_STORE, "store-file: cannot list folder %s: %s", st->dir,
+        rc = SF_ERR(st, err, ISF_E_STORE,
+                    "store-file: cannot list the records in %s: %s; check the disk", st->dir,
                     strerror(errno));
     closedir(d);
     return rc;
@@ -690,6 +718,7 @@ static int sf_list(void *store, isf_store_list_cb cb, void *arg, struct isf_erro
 
 /* ---- the caller-visible record lock ------------------------------------------------------- */
 
+/* timeout_ms <= 0 means one try without waiting. */
 static int sf_lock(void *store, const char *name, int timeout_ms, void **lock,
                    struct isf_error *err)
 {
@@ -711,7 +740,9 @@ static int sf_lock(void *store, const char *name, int timeout_ms, void **lock,
                       "find the holder with: fuser %s/" LOCKS_DIR "/%s",
                       name, st->dir, rel, timeout_ms > 0 ? timeout_ms : 0, st->dir, rel);
     if (rc != 0)
-        return SF_ERR(st, err, ISF_E_STORE, "store-file: cannot lock record %s (%s/" LOCKS_DIR "/%s): %s",
+        return SF_ERR(st, err, ISF_E_STORE,
+                      "store-file: cannot lock record %s (%s/" LOCKS_DIR "/%s): %s; check the "
+                      "permissions of that folder",
                       name, st->dir, rel, strerror(rc));
     lk = st->host->alloc(st->host, sizeof(*lk));
     if (!lk) {

@@ -382,12 +382,16 @@ static void test_format(void **state)
     assert_memory_equal(blob + 1, id_a, 8);
 
     unsigned char key[ISF_KEY_LEN], out[64];
-    static const unsigned char aad[] = "isyncsf/v1\0rec\0fld"; /* without the final NUL */
+    /* "isyncsf/v1" NUL "rec" NUL "fld" NUL, then the version byte and key id from the blob. */
+    static const unsigned char prefix[] = "isyncsf/v1\0rec\0fld";
+    unsigned char aad[sizeof(prefix) + 9];
+    memcpy(aad, prefix, sizeof(prefix));
+    memcpy(aad + sizeof(prefix), blob, 9);
     int outl = 0;
     key_a(key);
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     assert_int_equal(EVP_DecryptInit_ex2(ctx, EVP_aes_256_gcm(), key, blob + 9, NULL), 1);
-    assert_int_equal(EVP_DecryptUpdate(ctx, NULL, &outl, aad, (int)sizeof(aad) - 1), 1);
+    assert_int_equal(EVP_DecryptUpdate(ctx, NULL, &outl, aad, (int)sizeof(aad)), 1);
     assert_int_equal(EVP_DecryptUpdate(ctx, out, &outl, blob + 21, (int)n), 1);
     assert_int_equal(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, blob + 21 + n), 1);
     assert_true(EVP_DecryptFinal_ex(ctx, out + outl, &outl) > 0);

@@ -19,6 +19,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -141,8 +142,7 @@ static int open_store(struct fx *f, void **store)
     return g_ops->open(f->h, mock_opts_from_json(f->opts), store, &f->err);
 }
 
-static int put_str(struct fx *f, const char *name, const char *s, uint64_t expected,
-                   uint64_t *rev)
+static int put_str(struct fx *f, const char *name, const char *s, uint64_t expected, uint64_t *rev)
 {
     uint64_t r = 0;
     int rc = g_ops->put(f->store, name, s, strlen(s), expected, &r, &f->err);
@@ -559,7 +559,8 @@ static void test_bad_header(void **state)
         assert_non_null(strstr(f->err.message, "record a "));
     }
     /* A well-formed empty record reads; the same with trailing bytes does not. */
-    const char *ok = "ISFREC1 4 0 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
+    const char *ok =
+        "ISFREC1 4 0 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
     write_raw(path, ok, strlen(ok), 0600);
     assert_record(f, "a", "", 4);
     char trailing[200];
@@ -661,8 +662,8 @@ static void test_invalid_names(void **state)
 {
     struct fx *f = *state;
     char long_name[80], path[PATH_CAP], *s;
-    const char *bad[] = {"", ".hidden", "..", "../evil", "a/b", "-a", "_a", "a b", "a\nb",
-                         "é", long_name, NULL};
+    const char *bad[] = {"",   ".hidden", "..",   "../evil", "a/b",     "-a",
+                         "_a", "a b",     "a\nb", "é",       long_name, NULL};
     void *lk;
 
     memset(long_name, 'x', 65);
@@ -847,6 +848,81 @@ static void test_own_lock(void **state)
     assert_lock_ok(f, "a", 100);
 }
 
+/* Lockers and a remover race on one record: remove deletes the lock file whenever nobody holds
+ * it, while lockers wait on it. A locker that wins the lock on a file deleted meanwhile must not
+ * think it holds the record (it would share it with whoever locked the new file). Each locker
+ * proves exclusivity by creating a marker file with O_EXCL while it holds the lock. */
+#define LOCK_ROUNDS 300
+
+static void locker(struct fx *f, const char *marker)
+{
+    void *store = NULL, *lk = NULL;
+    if (open_store(f, &store) != ISF_OK)
+        _exit(10);
+    for (int i = 0; i < LOCK_ROUNDS; i++) {
+        if (g_ops->lock(store, "a", 5000, &lk, &f->err) != ISF_OK)
+            _exit(11);
+        int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            _exit(12); /* someone else holds the lock at the same time */
+        close(fd);
+        sched_yield();
+        unlink(marker);
+        g_ops->unlock(store, lk);
+    }
+    g_ops->close(store);
+    _exit(0);
+}
+
+static void remover(struct fx *f, int stop)
+{
+    void *store = NULL;
+    char c;
+    if (open_store(f, &store) != ISF_OK)
+        _exit(10);
+    fcntl(stop, F_SETFL, O_NONBLOCK);
+    while (read(stop, &c, 1) < 0 && errno == EAGAIN) {
+        uint64_t rev = 0;
+        if (g_ops->put(store, "a", "x", 1, 0, &rev, &f->err) == ISF_OK)
+            g_ops->remove(store, "a", rev, &f->err);
+    }
+    g_ops->close(store);
+    _exit(0);
+}
+
+/* Runs with fsync=false: durability plays no part here, and it exercises that setting. */
+static void test_lock_file_deletion_race(void **state)
+{
+    struct fx *f = *state;
+    char marker[PATH_CAP];
+    int stop[2], status;
+    pid_t lockers[3];
+
+    root_path(f, "inside", marker);
+    assert_int_equal(pipe(stop), 0);
+    pid_t rm = fork();
+    assert_true(rm >= 0);
+    if (rm == 0) {
+        close(stop[1]);
+        remover(f, stop[0]);
+    }
+    close(stop[0]);
+    for (int i = 0; i < 3; i++) {
+        lockers[i] = fork();
+        assert_true(lockers[i] >= 0);
+        if (lockers[i] == 0)
+            locker(f, marker);
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(waitpid(lockers[i], &status, 0), lockers[i]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    close(stop[1]);
+    assert_int_equal(waitpid(rm, &status, 0), rm);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* ---- concurrency -------------------------------------------------------------------------- */
 
 #define WRITERS 4
@@ -883,8 +959,8 @@ static void writer(struct fx *f)
     _exit(0);
 }
 
-/* Run with fsync=false (setup_nosync) to stay fast; atomicity comes from the write lock and
- * rename, not from fsync, so this loses nothing of what the test checks. */
+/* Four processes, fifty read-modify-write cycles each, retrying on conflict: no update may be
+ * lost. Runs with fsync on (the default), which keeps it well under a second here. */
 static void test_concurrent_counter(void **state)
 {
     struct fx *f = *state;
@@ -982,7 +1058,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_released_when_holder_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_waits_for_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_own_lock, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_counter, setup_nosync, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_file_deletion_race, setup_nosync, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_counter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_temp_files, setup, teardown),
     };
     return cmocka_run_group_tests_name("store-file", tests, group_setup, group_teardown);

@@ -318,7 +318,7 @@ struct isf_store_ops {
     /* Every record name, in no particular order. */
     int (*list)(void *store, isf_store_list_cb cb, void *arg, struct isf_error *err);
     /* An exclusive per-record lock that holds across processes (single-flight refresh).
-     * Waits up to timeout_ms (ISF_E_TIMEOUT after). The lock is released by unlock, or when the
+     * Waits up to timeout_ms (ISF_E_TIMEOUT after; timeout_ms <= 0 tries once). The lock is released by unlock, or when the
      * process dies. The record need not exist. */
     int (*lock)(void *store, const char *name, int timeout_ms, void **lock,
                 struct isf_error *err);

@@ -460,8 +460,7 @@ static int host_http(const struct isf_host *h, const struct isf_http_request *re
     struct mock_reply *r = fifo_pop(&m->http_replies);
     if (!r)
         return host_error_set(h, err, ISF_E_TRANSIENT,
-                              "mock_host: no HTTP reply scripted for %s %s", req->method,
-                              req->url);
+                              "mock_host: no HTTP reply scripted for %s %s", req->method, req->url);
     int code = r->code;
     if (code != ISF_OK) {
         host_error_set(h, err, code, "%s", r->message ? r->message : "scripted failure");
@@ -538,9 +537,8 @@ void mock_session_clear(struct mock_session *s)
     memset(s, 0, sizeof(*s));
 }
 
-static void session_fill(struct mock_session *s, const char *access_token,
-                         const char *instance_url, const char *refresh_token, int64_t issued_at,
-                         int64_t expires_at)
+static void session_fill(struct mock_session *s, const char *access_token, const char *instance_url,
+                         const char *refresh_token, int64_t issued_at, int64_t expires_at)
 {
     int count = s->set_count;
     mock_session_clear(s);
@@ -579,8 +577,7 @@ static void record_oauth(struct mock_host *m, const struct isf_org_view *org,
 }
 
 static int host_oauth_token(const struct isf_host *h, const struct isf_org_view *org,
-                            const char *const *form, struct isf_session *out,
-                            struct isf_error *err)
+                            const char *const *form, struct isf_session *out, struct isf_error *err)
 {
     struct mock_host *m = self(h);
     record_oauth(m, org, form);
@@ -593,8 +590,8 @@ static int host_oauth_token(const struct isf_host *h, const struct isf_org_view 
     if (code != ISF_OK)
         host_error_set(h, err, code, "%s", r->message ? r->message : "scripted failure");
     else if (out)
-        session_fill((struct mock_session *)out, r->access_token, r->instance_url,
-                     r->refresh_token, host_now_ms(h), r->expires_at_ms);
+        session_fill((struct mock_session *)out, r->access_token, r->instance_url, r->refresh_token,
+                     host_now_ms(h), r->expires_at_ms);
     reply_free(r);
     return code;
 }
@@ -664,8 +661,8 @@ const struct mock_revoke_call *mock_host_revoke_call(const struct mock_host *m, 
 
 static int host_session_set(const struct isf_host *h, struct isf_session *out,
                             const char *access_token, const char *instance_url,
-                            const char *refresh_token, int64_t issued_at_ms,
-                            int64_t expires_at_ms, struct isf_error *err)
+                            const char *refresh_token, int64_t issued_at_ms, int64_t expires_at_ms,
+                            struct isf_error *err)
 {
     struct mock_host *m = self(h);
     if (!out || !access_token)
