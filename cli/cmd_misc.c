@@ -29,7 +29,10 @@ int cmd_plugins(struct cli *cli, int argc, char **argv)
     int failed = 0;
     size_t i;
     json_t *p;
-    json_array_foreach(arr, i, p) failed |= json_is_string(json_object_get(p, "error"));
+    json_array_foreach(arr, i, p)
+    {
+        failed |= json_is_string(json_object_get(p, "error"));
+    }
     if (cli->json) {
         printf("%s\n", json);
     } else {

@@ -120,9 +120,15 @@ static int collect_all_names(struct cli *cli, json_t **names)
     *names = json_array();
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) json_array_append(*names, json_object_get(v, "name"));
+    json_array_foreach(arr, i, v)
+    {
+        json_array_append(*names, json_object_get(v, "name"));
+    }
     json_t *badarr = bad ? json_loads(bad, 0, NULL) : NULL;
-    json_array_foreach(badarr, i, v) json_array_append(*names, json_object_get(v, "org"));
+    json_array_foreach(badarr, i, v)
+    {
+        json_array_append(*names, json_object_get(v, "org"));
+    }
     json_decref(arr);
     json_decref(badarr);
     free(list);
@@ -214,7 +220,8 @@ static int org_list(struct cli *cli, int argc, char **argv)
     if (a.npos)
         return cli_usage_error(cli, org_usage, "org list takes no NAME (use --filter)");
     const char *env = cli_get(&a, "env");
-    if (env && strcmp(env, "production") && strcmp(env, "sandbox") && strcmp(env, "scratch"))
+    if (env && strcmp(env, "production") != 0 && strcmp(env, "sandbox") != 0 &&
+        strcmp(env, "scratch") != 0)
         return cli_usage_error(cli, org_usage, "--env must be production, sandbox or scratch");
     const char *status = cli_get(&a, "status");
     static const char *const statuses[] = {"new", "connected", "failing", "expired",

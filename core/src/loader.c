@@ -20,7 +20,7 @@
 
 static int valid_plugin_name(const char *name)
 {
-    if (!name || !*name || strlen(name) > 64)
+    if (!name || !*name || strlen(name) > 64 || name[0] == '-')
         return 0;
     for (const char *p = name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
@@ -233,7 +233,16 @@ static int init_plugin(struct isf_plugin *p, const char *requested_name)
     memcpy(&p->desc, desc,
            desc->struct_size < sizeof(p->desc) ? desc->struct_size : sizeof(p->desc));
     if (!valid_plugin_name(p->desc.name))
-        return fail(p, ISF_E_CONFIG, "plugin %s: invalid plugin name", p->path);
+        return fail(p, ISF_E_CONFIG,
+                    "plugin %s: invalid plugin name '%s' (lower-case letters, digits, '-')",
+                    p->path, p->desc.name ? p->desc.name : "(null)");
+    const char *prefix = p->desc.kind == ISF_PLUGIN_AUTH ? "auth-" : "store-";
+    size_t plen = strlen(prefix);
+    if ((p->desc.kind == ISF_PLUGIN_AUTH || p->desc.kind == ISF_PLUGIN_STORE) &&
+        (strncmp(p->desc.name, prefix, plen) != 0 || !p->desc.name[plen]))
+        return fail(p, ISF_E_CONFIG,
+                    "plugin %s: a %s plugin's name must be %s<something>, not '%s'", p->path,
+                    p->desc.kind == ISF_PLUGIN_AUTH ? "auth" : "store", prefix, p->desc.name);
     if (requested_name && strcmp(requested_name, p->desc.name) != 0)
         return fail(p, ISF_E_CONFIG, "plugin %s: calls itself '%s', expected '%s'", p->path,
                     p->desc.name, requested_name);

@@ -27,7 +27,7 @@ int isf_oauth_parse_issued_at(const json_t *v, int64_t *ms)
     } else if (json_is_string(v)) {
         const char *s = json_string_value(v);
         char *end;
-        if (!*s || !isdigit((unsigned char)*s))
+        if (!*s || !isdigit((unsigned char)*s) || strlen(s) > 15)
             return -1;
         n = strtoll(s, &end, 10);
         if (*end)
@@ -35,10 +35,11 @@ int isf_oauth_parse_issued_at(const json_t *v, int64_t *ms)
     } else {
         return -1;
     }
-    if (n <= 0)
+    /* Salesforce documents seconds but sends 13-digit milliseconds. Seconds cover 2001..5138,
+     * milliseconds 1973..5138; anything outside is not a time Salesforce sends. */
+    static const long long min_s = 1000000000LL, max_ms = 99999999999999LL;
+    if (n < min_s || n > max_ms)
         return -1;
-    /* Salesforce documents seconds but sends 13-digit milliseconds: anything past year 5138 in
-     * seconds is taken as milliseconds. */
     *ms = n >= 100000000000LL ? n : n * 1000;
     return 0;
 }

@@ -85,7 +85,7 @@ static const char *classify(json_t *rec)
 static int read_organization(struct isf_conn *c, struct isf_error *err)
 {
     json_t *res = NULL;
-    char code[64];
+    char code[64] = "";
     int rc = query(c, 0,
                    "SELECT Id, Name, IsSandbox, OrganizationType, InstanceName, NamespacePrefix, "
                    "TrialExpirationDate FROM Organization",
@@ -112,7 +112,7 @@ static int read_organization(struct isf_conn *c, struct isf_error *err)
 static int read_userinfo(struct isf_conn *c, struct isf_error *err)
 {
     json_t *res = NULL;
-    char code[64];
+    char code[64] = "";
     int rc = isf_conn_get(c, "/services/oauth2/userinfo", &res, code, sizeof(code), err);
     if (rc != ISF_OK)
         return rc;
@@ -165,7 +165,7 @@ static int package_from_tooling(struct isf_conn *c, const char *ns, int *fallbac
              "FROM InstalledSubscriberPackage WHERE SubscriberPackage.NamespacePrefix = '%s'",
              ns);
     json_t *res = NULL;
-    char code[64];
+    char code[64] = "";
     *fallback = 0;
     int rc = query(c, 1, soql, &res, code, sizeof(code), err);
     if (rc == ISF_E_FAILED && strcmp(code, "INVALID_TYPE") == 0) {
@@ -199,7 +199,7 @@ static int package_from_license(struct isf_conn *c, const char *ns, struct isf_e
              "NamespacePrefix = '%s'",
              ns);
     json_t *res = NULL;
-    char code[64];
+    char code[64] = "";
     struct isf_error qerr;
     isf_err_init(&qerr);
     int rc = query(c, 0, soql, &res, code, sizeof(code), &qerr);
@@ -255,7 +255,7 @@ int isf_org_ping(struct isf_conn *c, struct isf_error *err)
     char path[64];
     snprintf(path, sizeof(path), "/services/data/v%s/", c->org->api_version);
     json_t *res = NULL;
-    char code[64];
+    char code[64] = "";
     rc = isf_conn_get(c, path, &res, code, sizeof(code), err);
     json_decref(res);
     return rc;

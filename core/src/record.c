@@ -170,12 +170,18 @@ int isf_org_parse(const char *name, const char *data, size_t len, struct isf_org
             goto fail;
         }
     json_t *sealed = json_object_get(root, "sealed");
+    json_t *pkg = json_object_get(root, "package");
+    json_t *token = json_object_get(root, "token");
+    if ((sealed && !json_is_object(sealed)) || (pkg && !json_is_object(pkg)) ||
+        (token && !json_is_object(token))) {
+        bad = "sealed, package or token is not an object";
+        goto fail;
+    }
     for (size_t i = 0; json_is_object(sealed) && i < COUNT(secret_fields); i++)
         if (get_str(sealed, secret_fields[i].key, str_at(o, secret_fields[i].offset))) {
             bad = secret_fields[i].key;
             goto fail;
         }
-    json_t *pkg = json_object_get(root, "package");
     if (json_is_object(pkg)) {
         json_t *inst = json_object_get(pkg, "installed");
         o->pkg_installed = json_is_boolean(inst) ? json_is_true(inst) : -1;
@@ -186,7 +192,6 @@ int isf_org_parse(const char *name, const char *data, size_t len, struct isf_org
             goto fail;
         }
     }
-    json_t *token = json_object_get(root, "token");
     if (json_is_object(token) && (get_time(token, "issued_at", &o->token_issued_at) ||
                                   get_time(token, "expires_at", &o->token_expires_at))) {
         bad = "token";

@@ -39,6 +39,8 @@ static void cc_destroy(void *instance)
  * domain"): say so at `org add` rather than at the first connect. */
 static int is_generic_login_host(const char *url)
 {
+    if (strncasecmp(url, "https://", 8) != 0)
+        return 0; /* the core refuses non-https URLs itself */
     const char *host = url + strlen("https://");
     size_t n = strcspn(host, "/:?#");
     return (n == 20 && strncasecmp(host, "login.salesforce.com", n) == 0) ||

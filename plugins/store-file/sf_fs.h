@@ -27,7 +27,8 @@ int sf_mkdirs(const char *path, char *failed_at, size_t cap);
 int sf_write_full(int fd, const void *buf, size_t len);
 int sf_read_full(int fd, void *buf, size_t len, size_t *got);
 
-/* ".<name>.<pid>.<16 hex digits>.tmp" from 8 random bytes. 0 or -1 when it does not fit. */
+/* ".<name>.<pid>.<16 hex digits>.tmp" from 8 random bytes (the name of a temp file inside the
+ * store's .tmp folder). 0 or -1 when it does not fit. */
 int sf_temp_name(char *buf, size_t cap, const char *name, pid_t pid, const unsigned char rnd[8]);
 /* Non-zero when `fname` has the temp-name shape; *pid gets the writer's pid. */
 int sf_temp_parse(const char *fname, pid_t *pid);

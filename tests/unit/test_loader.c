@@ -17,14 +17,12 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <elf.h>
-#include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define FIXTURES ISF_TEST_FIXTURE_PLUGIN_DIR
 
@@ -292,6 +290,23 @@ static void test_good_fixture_connects_through_core_host(void **state)
     isf_session_clear(&s);
 }
 
+/* plugin.h: a descriptor's name is "auth-<mode>" or "store-<backend>", and the mode is what
+ * follows "auth-". An auth plugin called anything else could never be chosen by a mode, and the
+ * plugin list would print a "mode" cut out of the middle of its name (desc.name + 5; past the end
+ * of the string for names shorter than 5).
+ * BUG (core/src/loader.c, init_plugin): the prefix is not checked, so this plugin loads; this test
+ * fails until the loader refuses it. */
+static void test_auth_name_without_prefix_refused(void **state)
+{
+    struct env *e = *state;
+    OPEN_OK(e,
+            "plugins:\n  load:\n    - path: \"%s/auth-no-prefix.so\"\n"
+            "      options: {endpoint: x}\n",
+            FIXTURES);
+    json_t *p = json_array_get(e->plugins, 0);
+    expect_failed_at(e, p, FIXTURES "/auth-no-prefix.so", "auth-", NULL);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * File safety, names, search, duplicates.
  */
@@ -358,9 +373,8 @@ static void test_name_with_path_parts_refused(void **state)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         struct isf_error err;
         isf_err_init(&err);
-        int rc = try_open(e, &err,
-                          "plugins:\n  path: [\"%s\"]\n  load:\n    - name: \"%s\"\n", FIXTURES,
-                          names[i]);
+        int rc = try_open(e, &err, "plugins:\n  path: [\"%s\"]\n  load:\n    - name: \"%s\"\n",
+                          FIXTURES, names[i]);
         assert_int_equal(rc, ISF_E_CONFIG);
         assert_int_equal(err.code, ISF_E_CONFIG);
         assert_null(e->ctx);
@@ -507,80 +521,108 @@ static void test_options_unknown_key(void **state)
  * says: the two symbols are the only exports, and nothing links back into the core.
  */
 
-/* Calls `fn` for every symbol of the file's .dynsym (defined: non-zero when it is an export) and
- * every DT_NEEDED library (as a symbol named "NEEDED:<lib>"). */
-typedef void (*elf_visit_fn)(void *arg, const char *name, int defined);
+/* Calls `fn` for every symbol of the file's .dynsym (exported: non-zero when it is an export) and
+ * every DT_NEEDED library (as a symbol named "NEEDED:<lib>"). Returns -1 when the file is not a
+ * 64-bit ELF whose section table fits in it. */
+typedef void (*elf_visit_fn)(void *arg, const char *name, int exported);
 
-static void *read_whole(const char *path, size_t *len)
+static unsigned char *read_whole(const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY);
-    assert_true(fd >= 0);
-    struct stat st;
-    assert_int_equal(fstat(fd, &st), 0);
-    char *buf = malloc((size_t)st.st_size);
-    assert_non_null(buf);
-    assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
-    close(fd);
-    *len = (size_t)st.st_size;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *buf = NULL;
+    long size = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0)
+        buf = malloc((size_t)size);
+    if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = buf ? (size_t)size : 0;
     return buf;
 }
 
-static void elf_visit(const char *path, elf_visit_fn fn, void *arg)
+static void visit_dynamic(const unsigned char *img, const Elf64_Shdr *sec, const char *strtab,
+                          elf_visit_fn fn, void *arg)
+{
+    const Elf64_Dyn *d = (const Elf64_Dyn *)(img + sec->sh_offset);
+    for (size_t k = 0; k < sec->sh_size / sizeof(*d) && d[k].d_tag != DT_NULL; k++) {
+        if (d[k].d_tag != DT_NEEDED)
+            continue;
+        char needed[256];
+        snprintf(needed, sizeof(needed), "NEEDED:%s", strtab + d[k].d_un.d_val);
+        fn(arg, needed, 0);
+    }
+}
+
+static void visit_dynsym(const unsigned char *img, const Elf64_Shdr *sec, const char *strtab,
+                         elf_visit_fn fn, void *arg)
+{
+    const Elf64_Sym *sym = (const Elf64_Sym *)(img + sec->sh_offset);
+    for (size_t k = 1; k < sec->sh_size / sizeof(*sym); k++) {
+        int bind = ELF64_ST_BIND(sym[k].st_info);
+        int exported = sym[k].st_shndx != SHN_UNDEF && (bind == STB_GLOBAL || bind == STB_WEAK) &&
+                       ELF64_ST_VISIBILITY(sym[k].st_other) == STV_DEFAULT;
+        fn(arg, strtab + sym[k].st_name, exported);
+    }
+}
+
+static int elf_visit(const char *path, elf_visit_fn fn, void *arg)
 {
     size_t len;
     unsigned char *img = read_whole(path, &len);
+    int rc = -1;
+    if (!img)
+        return -1;
     const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
-    assert_true(len >= sizeof(*eh) && memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0);
-    assert_int_equal(eh->e_ident[EI_CLASS], ELFCLASS64);
-    assert_true(eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) <= len);
+    if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh->e_ident[EI_CLASS] != ELFCLASS64 ||
+        eh->e_shoff + (size_t)eh->e_shnum * sizeof(Elf64_Shdr) > len)
+        goto done;
     const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
     for (size_t i = 0; i < eh->e_shnum; i++) {
-        if (sh[i].sh_type != SHT_DYNSYM && sh[i].sh_type != SHT_DYNAMIC)
-            continue;
         const char *strtab = (const char *)img + sh[sh[i].sh_link].sh_offset;
-        if (sh[i].sh_type == SHT_DYNAMIC) {
-            const Elf64_Dyn *d = (const Elf64_Dyn *)(img + sh[i].sh_offset);
-            for (size_t k = 0; k < sh[i].sh_size / sizeof(*d) && d[k].d_tag != DT_NULL; k++) {
-                if (d[k].d_tag != DT_NEEDED)
-                    continue;
-                char needed[256];
-                snprintf(needed, sizeof(needed), "NEEDED:%s", strtab + d[k].d_un.d_val);
-                fn(arg, needed, 0);
-            }
-            continue;
-        }
-        const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh[i].sh_offset);
-        for (size_t k = 1; k < sh[i].sh_size / sizeof(*sym); k++) {
-            int bind = ELF64_ST_BIND(sym[k].st_info);
-            int exported = sym[k].st_shndx != SHN_UNDEF && (bind == STB_GLOBAL || bind == STB_WEAK) &&
-                           ELF64_ST_VISIBILITY(sym[k].st_other) == STV_DEFAULT;
-            fn(arg, strtab + sym[k].st_name, exported);
-        }
+        if (sh[i].sh_type == SHT_DYNAMIC)
+            visit_dynamic(img, &sh[i], strtab, fn, arg);
+        else if (sh[i].sh_type == SHT_DYNSYM)
+            visit_dynsym(img, &sh[i], strtab, fn, arg);
     }
+    rc = 0;
+done:
     free(img);
+    return rc;
 }
 
+/* What the ELF walk found; the first offence is kept so the test can fail after the walk (and
+ * its buffer) is over. */
 struct elf_seen {
-    const char *plugin;
     int abi, init;
+    char offence[256];
 };
 
 static void check_symbol(void *arg, const char *name, int exported)
 {
     struct elf_seen *s = arg;
+    /* Names starting with "__" are reserved to the toolchain (sanitizer builds add
+     * __odr_asan.* exports, every build needs __cxa_finalize); they are not the plugin's. */
+    if (strncmp(name, "__", 2) == 0 || s->offence[0])
+        return;
     if (exported) {
         if (strcmp(name, ISF_PLUGIN_ABI_SYMBOL) == 0)
             s->abi++;
         else if (strcmp(name, ISF_PLUGIN_INIT_SYMBOL) == 0)
             s->init++;
         else
-            fail_msg("%s exports '%s': a plugin exports only its two symbols", s->plugin, name);
+            snprintf(s->offence, sizeof(s->offence),
+                     "exports '%s': a plugin exports only its two symbols", name);
         return;
     }
     if (strncmp(name, "isf_", 4) == 0 || strncmp(name, "isyncsf_", 8) == 0 ||
         (strncmp(name, "NEEDED:", 7) == 0 && strstr(name, "libisyncsf")))
-        fail_msg("%s needs '%s' from the core: plugins use the host table only", s->plugin,
-                 name);
+        snprintf(s->offence, sizeof(s->offence),
+                 "needs '%s' from the core: plugins use the host table only", name);
 }
 
 static void smoke_one(const char *file, enum isf_plugin_kind kind)
@@ -589,8 +631,11 @@ static void smoke_one(const char *file, enum isf_plugin_kind kind)
     snprintf(path, sizeof(path), "%s/%s.so", ISF_TEST_PLUGIN_DIR, file);
     snprintf(name, sizeof(name), "%s", file);
 
-    struct elf_seen seen = {file, 0, 0};
-    elf_visit(path, check_symbol, &seen);
+    struct elf_seen seen = {0, 0, ""};
+    if (elf_visit(path, check_symbol, &seen) != 0)
+        fail_msg("%s: cannot read it as a 64-bit ELF file", path);
+    if (seen.offence[0])
+        fail_msg("%s %s", file, seen.offence);
     assert_int_equal(seen.abi, 1);
     assert_int_equal(seen.init, 1);
 
@@ -653,20 +698,20 @@ static void test_dlopen_real_store_file(void **state)
 static void test_dlopen_every_built_plugin(void **state)
 {
     (void)state;
+    char names[32][256];
+    size_t n = 0;
     DIR *dir = opendir(ISF_TEST_PLUGIN_DIR);
     assert_non_null(dir);
-    int n = 0;
-    for (struct dirent *d = readdir(dir); d; d = readdir(dir)) {
-        char name[256];
+    for (struct dirent *d = readdir(dir); d && n < 32; d = readdir(dir)) {
         size_t len = strlen(d->d_name);
-        if (len < 4 || len >= sizeof(name) || strcmp(d->d_name + len - 3, ".so") != 0)
-            continue;
-        snprintf(name, sizeof(name), "%.*s", (int)(len - 3), d->d_name);
-        smoke_one(name, strncmp(name, "store-", 6) == 0 ? ISF_PLUGIN_STORE : ISF_PLUGIN_AUTH);
-        n++;
+        if (len >= 4 && len < sizeof(names[0]) && strcmp(d->d_name + len - 3, ".so") == 0)
+            snprintf(names[n++], sizeof(names[0]), "%.*s", (int)(len - 3), d->d_name);
     }
     closedir(dir);
     assert_true(n >= 2);
+    for (size_t i = 0; i < n; i++)
+        smoke_one(names[i],
+                  strncmp(names[i], "store-", 6) == 0 ? ISF_PLUGIN_STORE : ISF_PLUGIN_AUTH);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -678,12 +723,14 @@ static void test_dlopen_every_built_plugin(void **state)
 
 struct member {
     const char *type, *name;
-    size_t offset, size;         /* actual */
+    size_t offset, size;           /* actual */
     size_t want_offset, want_size; /* ABI 1.0, x86_64 */
 };
 
 #define M(T, m, off, sz)                                                                           \
-    {#T, #m, offsetof(struct T, m), sizeof(((struct T *)0)->m), off, sz}
+    {                                                                                              \
+#T, #m, offsetof(struct T, m), sizeof(((struct T *)0)->m), off, sz                         \
+    }
 
 static const struct member abi_members[] = {
     M(isf_error, struct_size, 0, 4),
@@ -786,7 +833,10 @@ struct struct_size {
     size_t size, want; /* want: the ABI 1.0 size; later minors may only grow it */
 };
 
-#define S(T, sz) {#T, sizeof(struct T), sz}
+#define S(T, sz)                                                                                   \
+    {                                                                                              \
+#T, sizeof(struct T), sz                                                                   \
+    }
 
 static const struct struct_size abi_sizes[] = {
     S(isf_error, 520),
@@ -820,8 +870,7 @@ static void test_abi_layout_x86_64(void **state)
         const struct struct_size *s = &abi_sizes[i];
         int ok = ISF_ABI_MINOR == 0 ? s->size == s->want : s->size >= s->want;
         if (!ok) {
-            print_error("sizeof(struct %s) is %zu, ABI 1.0 has %zu\n", s->type, s->size,
-                        s->want);
+            print_error("sizeof(struct %s) is %zu, ABI 1.0 has %zu\n", s->type, s->size, s->want);
             bad++;
         }
     }
@@ -836,9 +885,9 @@ static void test_abi_constants(void **state)
 {
     (void)state;
     assert_int_equal(ISF_ABI_MAJOR, 1);
-    static const int codes[] = {ISF_OK,          ISF_E_FAILED,   ISF_E_USAGE,    ISF_E_NOT_FOUND,
-                                ISF_E_AUTH,      ISF_E_TRANSIENT, ISF_E_CONFIG,  ISF_E_STORE,
-                                ISF_E_EXISTS,    ISF_E_CONFLICT, ISF_E_TIMEOUT,  ISF_E_NOMEM,
+    static const int codes[] = {ISF_OK,           ISF_E_FAILED,    ISF_E_USAGE,   ISF_E_NOT_FOUND,
+                                ISF_E_AUTH,       ISF_E_TRANSIENT, ISF_E_CONFIG,  ISF_E_STORE,
+                                ISF_E_EXISTS,     ISF_E_CONFLICT,  ISF_E_TIMEOUT, ISF_E_NOMEM,
                                 ISF_E_UNSUPPORTED};
     for (int i = 0; i < (int)(sizeof(codes) / sizeof(codes[0])); i++)
         assert_int_equal(codes[i], -i);
@@ -867,10 +916,10 @@ static void test_abi_constants(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_bad_fixtures_refused_good_ones_load, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_fixtures_refused_good_ones_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_good_fixture_connects_through_core_host, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_auth_name_without_prefix_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_writable_file_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owner_writable_copy_loads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_name_with_path_parts_refused, setup, teardown),
@@ -880,8 +929,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_options_defaults_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_given_typed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_required_missing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_options_required_missing_with_others, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_options_required_missing_with_others, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_wrong_int, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_wrong_bool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_unknown_key, setup, teardown),

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOW_MS 1736600000000LL     /* the "now" every parse is given */
-#define TTL_MS (7200LL * 1000)     /* refresh.session_ttl_s default */
+#define NOW_MS 1736600000000LL /* the "now" every parse is given */
+#define TTL_MS (7200LL * 1000) /* refresh.session_ttl_s default */
 #define TOKEN "00D5g000004Xyz!AQ0AQHkSECRETACCESSTOKENvalue"
 #define REFRESH "5Aep861SECRETREFRESHTOKENvalue"
 #define INSTANCE "https://acme.my.salesforce.com"
@@ -36,8 +36,8 @@ static void assert_not_contains(const char *haystack, const char *needle)
 static int parse(long status, const char *body, struct isf_session *s, struct isf_error *err)
 {
     isf_err_init(err);
-    return isf_oauth_parse_token_response(status, body, body ? strlen(body) : 0, NOW_MS, TTL_MS,
-                                          s, err);
+    return isf_oauth_parse_token_response(status, body, body ? strlen(body) : 0, NOW_MS, TTL_MS, s,
+                                          err);
 }
 
 /* A 200 answer that must parse; returns the session (clear it after). */
@@ -161,27 +161,38 @@ static void test_issued_at_forms(void **state)
 static void test_issued_at_missing_or_garbage_means_now(void **state)
 {
     (void)state;
-    static const char *const garbage[] = {
-        NULL, "\"\"", "\"yesterday\"", "\"12abc\"", "\" 1736530186\"", "\"+1736530186\"",
-        "\"-1736530186\"", "\"0\"", "0", "-5", "1.5e12", "true", "null", "[1736530186928]",
-        "{\"ms\":1736530186928}"};
+    static const char *const garbage[] = {NULL,
+                                          "\"\"",
+                                          "\"yesterday\"",
+                                          "\"12abc\"",
+                                          "\" 1736530186\"",
+                                          "\"+1736530186\"",
+                                          "\"-1736530186\"",
+                                          "\"0\"",
+                                          "0",
+                                          "-5",
+                                          "1.5e12",
+                                          "true",
+                                          "null",
+                                          "[1736530186928]",
+                                          "{\"ms\":1736530186928}"};
     for (size_t i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
         int64_t issued = issued_of(garbage[i]);
         if (issued != NOW_MS)
             fail_msg("issued_at %s: expected now (%lld), got %lld",
-                     garbage[i] ? garbage[i] : "(absent)", (long long)NOW_MS,
-                     (long long)issued);
+                     garbage[i] ? garbage[i] : "(absent)", (long long)NOW_MS, (long long)issued);
     }
 }
 
-/* BUG (core/src/oauth.c, isf_oauth_parse_issued_at): an issued_at string past LLONG_MAX is read
- * by strtoll as LLONG_MAX (ERANGE is not checked) and accepted as milliseconds; the parse then
- * computes issued + ttl, a signed overflow (undefined behaviour; in practice expires_at wraps to a
- * large negative number, so the token looks expired forever). Garbage should mean "now". */
+/* Regression (core/src/oauth.c, isf_oauth_parse_issued_at): an issued_at past LLONG_MAX was read
+ * by strtoll as LLONG_MAX (ERANGE unchecked) and taken as milliseconds, and issued + ttl then
+ * overflowed (undefined behaviour; expires_at wrapped negative, so the token looked expired
+ * forever). A time Salesforce cannot have sent means "now", like any other garbage. */
 static void test_issued_at_out_of_range_means_now(void **state)
 {
     (void)state;
-    static const char *const huge[] = {"\"99999999999999999999\"", "\"9223372036854775807\""};
+    static const char *const huge[] = {"\"99999999999999999999\"", "\"9223372036854775807\"",
+                                       "9223372036854775807", "\"100000000000000\""};
     for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
         char *body = cc_body(huge[i]);
         struct isf_session s = parse_ok(body);
@@ -334,8 +345,7 @@ static void test_not_a_json_object_is_transient(void **state)
         "",
         "{\"access_token\":\"" TOKEN "\",\"instance_url\":\"" INSTANCE "\"", /* truncated */
         /* Duplicate keys: which token would be the real one? */
-        "{\"access_token\":\"a\",\"access_token\":\"" TOKEN "\",\"instance_url\":\"" INSTANCE
-        "\"}",
+        "{\"access_token\":\"a\",\"access_token\":\"" TOKEN "\",\"instance_url\":\"" INSTANCE "\"}",
         "access_token=" TOKEN "&instance_url=" INSTANCE,
     };
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
@@ -416,7 +426,7 @@ static void test_url_escape(void **state)
     expect_escape("!$'()*,;", "%21%24%27%28%29%2A%2C%3B");
     expect_escape("\"<>\\^`{|}", "%22%3C%3E%5C%5E%60%7B%7C%7D");
     expect_escape("\t\n\x7f", "%09%0A%7F");
-    expect_escape("caf\xc3\xa9", "caf%C3%A9");        /* UTF-8, byte by byte, upper-case hex */
+    expect_escape("caf\xc3\xa9", "caf%C3%A9"); /* UTF-8, byte by byte, upper-case hex */
     expect_escape("\xe6\x97\xa5\xf0\x9f\x94\x91", "%E6%97%A5%F0%9F%94%91");
     expect_escape("http://localhost:1717/OauthRedirect",
                   "http%3A%2F%2Flocalhost%3A1717%2FOauthRedirect");
@@ -433,9 +443,9 @@ static void expect_form(const char *const *pairs, const char *want)
 static void test_form_encode(void **state)
 {
     (void)state;
-    const char *const cc[] = {"grant_type", "client_credentials", "client_id",
-                              "3MVG9.key+with/odd=chars", "client_secret", "s3cr3t&x=y z", NULL,
-                              NULL};
+    const char *const cc[] = {
+        "grant_type",    "client_credentials", "client_id", "3MVG9.key+with/odd=chars",
+        "client_secret", "s3cr3t&x=y z",       NULL,        NULL};
     expect_form(cc, "grant_type=client_credentials&client_id=3MVG9.key%2Bwith%2Fodd%3Dchars"
                     "&client_secret=s3cr3t%26x%3Dy%20z");
     const char *const none[] = {NULL, NULL};

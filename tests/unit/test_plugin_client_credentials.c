@@ -78,9 +78,11 @@ static int teardown(void **state)
     json_decref(f->opts_json);
     dlclose(f->dl);
     free(f);
-    assert_int_equal(live, 0);
-    assert_false(leaked);
-    return 0;
+    if (live != 0)
+        print_error("the plugin left %ld host allocations unreleased\n", live);
+    if (leaked)
+        print_error("the plugin logged the client secret or the access token\n");
+    return live == 0 && !leaked ? 0 : -1;
 }
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -157,8 +159,8 @@ static void test_check_refuses_generic_login_hosts(void **state)
 {
     struct fx *f = *state;
     static const char *const generic[] = {
-        "https://login.salesforce.com", "https://test.salesforce.com",
-        "https://login.salesforce.com/", "https://LOGIN.Salesforce.com",
+        "https://login.salesforce.com",    "https://test.salesforce.com",
+        "https://login.salesforce.com/",   "https://LOGIN.Salesforce.com",
         "https://test.salesforce.com:443", "https://login.salesforce.com?x=1"};
     for (size_t i = 0; i < sizeof(generic) / sizeof(generic[0]); i++) {
         f->org.login_url = generic[i];
@@ -170,10 +172,12 @@ static void test_check_refuses_generic_login_hosts(void **state)
 static void test_check_accepts_my_domains(void **state)
 {
     struct fx *f = *state;
-    static const char *const mine[] = {
-        MY_DOMAIN, "https://acme--uat.sandbox.my.salesforce.com",
-        "https://acme-dev-ed.develop.my.salesforce.com", "https://mylogin.salesforce.com",
-        "https://login.salesforce.com.example.org", "https://test.salesforce.community"};
+    static const char *const mine[] = {MY_DOMAIN,
+                                       "https://acme--uat.sandbox.my.salesforce.com",
+                                       "https://acme-dev-ed.develop.my.salesforce.com",
+                                       "https://mylogin.salesforce.com",
+                                       "https://login.salesforce.com.example.org",
+                                       "https://test.salesforce.community"};
     for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
         f->org.login_url = mine[i];
         int rc = check(f, 1);

@@ -297,11 +297,13 @@ static void test_parse_rejects_truncated(void **state)
  * Public JSON (the contract's org object).
  */
 
-static const char *const contract_keys[] = {
-    "name",          "description",    "mode",         "status",       "status_detail",
-    "login_url",     "instance_url",   "org_id",       "org_name",     "org_type",
-    "environment",   "username",       "package",      "token",        "has_refresh_token",
-    "connected_at",  "last_tested_at", "last_refreshed_at", "created_at", "updated_at"};
+static const char *const contract_keys[] = {"name",         "description",    "mode",
+                                            "status",       "status_detail",  "login_url",
+                                            "instance_url", "org_id",         "org_name",
+                                            "org_type",     "environment",    "username",
+                                            "package",      "token",          "has_refresh_token",
+                                            "connected_at", "last_tested_at", "last_refreshed_at",
+                                            "created_at",   "updated_at"};
 
 static const char *const time_keys[] = {"connected_at", "last_tested_at", "last_refreshed_at",
                                         "created_at", "updated_at"};
@@ -331,8 +333,7 @@ static void test_public_json_has_contract_keys(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "name")), "acme-prod");
     assert_string_equal(json_string_value(json_object_get(j, "org_id")), "00D5g000004XyzAEAA");
     assert_string_equal(json_string_value(json_object_get(j, "environment")), "production");
-    assert_string_equal(json_string_value(json_object_get(j, "username")),
-                        "integration@acme.com");
+    assert_string_equal(json_string_value(json_object_get(j, "username")), "integration@acme.com");
     json_t *pkg = json_object_get(j, "package");
     assert_string_equal(json_string_value(json_object_get(pkg, "namespace")), "isyncsf");
     assert_true(json_is_true(json_object_get(pkg, "installed")));
@@ -366,9 +367,8 @@ static void test_public_json_nulls(void **state)
         json_t *v = json_object_get(j, k);
         if (!v)
             fail_msg("the org object lacks '%s'", k);
-        if (strcmp(k, "name") && strcmp(k, "mode") && strcmp(k, "status") &&
-            strcmp(k, "package") && strcmp(k, "token") && strcmp(k, "has_refresh_token") &&
-            !json_is_null(v))
+        if (strcmp(k, "name") && strcmp(k, "mode") && strcmp(k, "status") && strcmp(k, "package") &&
+            strcmp(k, "token") && strcmp(k, "has_refresh_token") && !json_is_null(v))
             fail_msg("'%s' should be null for a new org", k);
     }
     json_t *pkg = json_object_get(j, "package");
@@ -391,8 +391,7 @@ static void test_public_json_has_no_secret(void **state)
     json_t *j = isf_org_public_json(&o);
     char *text = json_dumps(j, JSON_COMPACT);
     assert_non_null(text);
-    static const char *const secrets[] = {SEALED_SECRET, SEALED_ACCESS, SEALED_REFRESH,
-                                          "SEALED"};
+    static const char *const secrets[] = {SEALED_SECRET, SEALED_ACCESS, SEALED_REFRESH, "SEALED"};
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
         if (strstr(text, secrets[i]))
             fail_msg("the public JSON shows a sealed secret: %s", text);
@@ -437,9 +436,9 @@ static void test_valid_org_name(void **state)
             fail_msg("'%s' should be a valid org name", good[i]);
     assert_true(isf_valid_org_name(n64));
     assert_false(isf_valid_org_name(n65));
-    static const char *const bad[] = {"",        ".acme",    "-acme", "_acme",    "..",
-                                      "a b",     "a/b",      "../x",  "caf\xc3\xa9", "\xc3\xa9t\xc3\xa9",
-                                      "a\tb",    "a\nb",     "acme:1", "a*",      "~a"};
+    static const char *const bad[] = {"",     ".acme", "-acme",  "_acme",       "..",
+                                      "a b",  "a/b",   "../x",   "caf\xc3\xa9", "\xc3\xa9t\xc3\xa9",
+                                      "a\tb", "a\nb",  "acme:1", "a*",          "~a"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (isf_valid_org_name(bad[i]))
             fail_msg("'%s' should be refused as an org name", bad[i]);
@@ -521,8 +520,12 @@ static void test_format_time(void **state)
 static void test_time_round_trip(void **state)
 {
     (void)state;
-    const int64_t values[] = {1000,          86400000LL,     951782400000LL /* 2000-02-29 */,
-                              1709164800000LL, 1796415688000LL, 4102444799000LL /* 2099-12-31 */,
+    const int64_t values[] = {1000,
+                              86400000LL,
+                              951782400000LL /* 2000-02-29 */,
+                              1709164800000LL,
+                              1796415688000LL,
+                              4102444799000LL /* 2099-12-31 */,
                               253402300799000LL /* 9999-12-31T23:59:59Z */};
     for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
         char buf[32];

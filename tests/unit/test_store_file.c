@@ -13,7 +13,6 @@
 #include "mock_host.h"
 
 #include <isyncsf/plugin.h>
-#include <openssl/evp.h>
 
 #include <dirent.h>
 #include <dlfcn.h>
@@ -114,6 +113,50 @@ static char *read_raw(const char *path, size_t *len)
     close(fd);
     *len = (size_t)n;
     return buf;
+}
+
+/* CRC-32C straight from its definition, one bit at a time: an independent reference for the
+ * plugin's table-driven version (which the test cannot call: only the ABI symbols are exported). */
+static uint32_t ref_crc32c(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ ((crc & 1u) ? 0x82F63B78u : 0u);
+    }
+    return ~crc;
+}
+
+/* The whole file a record with this payload and revision must be, built independently of the
+ * plugin. Returns its length; *out is malloc'd. */
+static size_t expected_file(const void *payload, size_t len, uint64_t rev, char **out)
+{
+    char header[128];
+    int n = snprintf(header, sizeof(header), "ISFREC2 %" PRIu64 " %zu %08" PRIx32 "\n", rev, len,
+                     ref_crc32c(payload, len));
+    assert_true(n > 0 && (size_t)n < sizeof(header));
+    *out = malloc((size_t)n + len + 1);
+    assert_non_null(*out);
+    memcpy(*out, header, (size_t)n);
+    memcpy(*out + n, payload, len);
+    (*out)[(size_t)n + len] = '\0';
+    return (size_t)n + len;
+}
+
+/* Number of entries in a folder, "." and ".." not counted. */
+static int count_entries(const char *path)
+{
+    DIR *d = opendir(path);
+    struct dirent *e;
+    int n = 0;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
 }
 
 static mode_t mode_of(const char *path)
@@ -341,22 +384,84 @@ static void test_create_get_put_revisions(void **state)
 static void test_file_format(void **state)
 {
     struct fx *f = *state;
-    char path[PATH_CAP], want[256], hex[65];
-    unsigned char md[32];
-    unsigned int md_len = 0;
+    char path[PATH_CAP], *want;
     size_t len;
     const char *payload = "{\"name\":\"a\"}";
 
     assert_int_equal(put_str(f, "a", payload, 0, NULL), ISF_OK);
     assert_int_equal(put_str(f, "a", payload, 1, NULL), ISF_OK);
-    assert_int_equal(EVP_Digest(payload, strlen(payload), md, &md_len, EVP_sha256(), NULL), 1);
-    for (unsigned i = 0; i < md_len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    snprintf(want, sizeof(want), "ISFREC1 2 %zu %s\n%s", strlen(payload), hex, payload);
+    expected_file(payload, strlen(payload), 2, &want);
     path_in(f, "a.rec", path);
     char *raw = read_raw(path, &len);
     assert_string_equal(raw, want);
     free(raw);
+    free(want);
+    /* Writes went through .tmp and left nothing behind there. */
+    path_in(f, ".tmp", path);
+    assert_int_equal(count_entries(path), 0);
+}
+
+/* The checksum is CRC-32C: the standard check value, RFC 3720's 32-zero-byte vector, the empty
+ * payload, and a payload long enough to reach every table entry, all checked on the files the
+ * plugin writes, and read back. */
+static void test_crc32c(void **state)
+{
+    struct fx *f = *state;
+    char path[PATH_CAP], *want;
+    size_t len;
+    uint64_t rev;
+
+    /* The reference itself first, so a wrong reference cannot bless a wrong plugin. */
+    assert_int_equal(ref_crc32c("123456789", 9), 0xE3069283u);
+    const unsigned char zeros[32] = {0};
+    assert_int_equal(ref_crc32c(zeros, sizeof(zeros)), 0x8A9136AAu);
+
+    assert_int_equal(put_str(f, "check", "123456789", 0, NULL), ISF_OK);
+    path_in(f, "check.rec", path);
+    char *raw = read_raw(path, &len);
+    assert_string_equal(raw, "ISFREC2 1 9 e3069283\n123456789");
+    free(raw);
+
+    assert_int_equal(g_ops->put(f->store, "zeros", zeros, sizeof(zeros), 0, &rev, &f->err), ISF_OK);
+    path_in(f, "zeros.rec", path);
+    raw = read_raw(path, &len);
+    assert_int_equal(len, strlen("ISFREC2 1 32 8a9136aa\n") + 32);
+    assert_memory_equal(raw, "ISFREC2 1 32 8a9136aa\n", strlen("ISFREC2 1 32 8a9136aa\n"));
+    free(raw);
+
+    assert_int_equal(put_str(f, "empty", "", 0, NULL), ISF_OK);
+    path_in(f, "empty.rec", path);
+    raw = read_raw(path, &len);
+    assert_string_equal(raw, "ISFREC2 1 0 00000000\n");
+    free(raw);
+
+    /* 40 KiB of pseudo-random bytes (fixed seed: reproducible). */
+    enum { BIG = 40000 };
+    unsigned char *big = malloc(BIG);
+    uint32_t x = 0x12345678u;
+    assert_non_null(big);
+    for (size_t i = 0; i < BIG; i++) {
+        x = x * 1103515245u + 12345u;
+        big[i] = (unsigned char)(x >> 24);
+    }
+    assert_int_equal(g_ops->put(f->store, "big", big, BIG, 0, &rev, &f->err), ISF_OK);
+    size_t want_len = expected_file(big, BIG, 1, &want);
+    path_in(f, "big.rec", path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    char *file = malloc(want_len + 1);
+    assert_non_null(file);
+    assert_int_equal(read(fd, file, want_len + 1), (ssize_t)want_len);
+    close(fd);
+    assert_memory_equal(file, want, want_len);
+    struct isf_blob blob = {0};
+    assert_int_equal(g_ops->get(f->store, "big", &blob, &rev, &f->err), ISF_OK);
+    assert_int_equal(blob.len, BIG);
+    assert_memory_equal(blob.data, big, BIG);
+    f->h->free(f->h, blob.data);
+    free(file);
+    free(want);
+    free(big);
 }
 
 static void test_create_twice_exists(void **state)
@@ -455,9 +560,12 @@ static void test_list(void **state)
     /* A lock on a name that was never written makes no record. */
     void *lk = NULL;
     assert_int_equal(g_ops->lock(f->store, "locked-only", 0, &lk, &f->err), ISF_OK);
-    /* Things that are not records: a live writer's temp file, dot files, stray files. */
-    snprintf(tmpname, sizeof(tmpname), ".a.%ld.0123456789abcdef.tmp", (long)getpid());
+    /* Things that are not records: a live writer's temp file (in .tmp, and one shaped like it
+     * in the record folder), dot files, stray files. */
+    snprintf(tmpname, sizeof(tmpname), ".tmp/.a.%ld.0123456789abcdef.tmp", (long)getpid());
     path_in(f, tmpname, path);
+    write_raw(path, "partial", 7, 0600);
+    path_in(f, tmpname + strlen(".tmp/"), path);
     write_raw(path, "partial", 7, 0600);
     path_in(f, ".hidden.rec", path);
     write_raw(path, "x", 1, 0600);
@@ -540,16 +648,18 @@ static void test_bad_header(void **state)
     char path[PATH_CAP], *s;
     const char *bad[] = {
         "hello\nworld",
-        "ISFREC2 1 5 " /* wrong magic */
-        "0000000000000000000000000000000000000000000000000000000000000000\nhello",
-        "ISFREC1 0 0 " /* revision 0 */
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
-        "ISFREC1 01 0 " /* leading zero */
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
-        "ISFREC1 1 0 " /* upper-case hash */
-        "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855\n",
-        "ISFREC1 99999999999999999999999 0 " /* overflow */
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n",
+        /* The unreleased SHA-256 format, well formed and with the right hash of "hello": an
+         * unknown format now, reported like any damage. */
+        "ISFREC1 1 5 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\nhello",
+        "ISFREC3 1 5 9a71bb4c\nhello", /* unknown magic */
+        "ISFREC2 0 0 00000000\n",      /* revision 0 */
+        "ISFREC2 01 0 00000000\n",     /* leading zero */
+        "ISFREC2 1 5 9A71BB4C\nhello", /* upper-case checksum */
+        "ISFREC2 1 5 9a71bb4\nhello",  /* 7 hex digits */
+        "ISFREC2 1 5 09a71bb4c\nhello", /* 9 hex digits */
+        "ISFREC2 1 5 0x71bb4c\nhello",  /* not hex */
+        "ISFREC2 1 0 00000000",        /* no newline */
+        "ISFREC2 99999999999999999999999 0 00000000\n", /* overflow */
     };
 
     path_in(f, "a.rec", path);
@@ -558,9 +668,12 @@ static void test_bad_header(void **state)
         assert_err(f, get_str(f, f->store, "a", &s, NULL), ISF_E_STORE, "bad header");
         assert_non_null(strstr(f->err.message, "record a "));
     }
-    /* A well-formed empty record reads; the same with trailing bytes does not. */
-    const char *ok =
-        "ISFREC1 4 0 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n";
+    /* Well-formed records read (written by hand, not by the plugin); the same with trailing bytes
+     * does not. */
+    const char *hello = "ISFREC2 7 5 9a71bb4c\nhello";
+    write_raw(path, hello, strlen(hello), 0600);
+    assert_record(f, "a", "hello", 7);
+    const char *ok = "ISFREC2 4 0 00000000\n";
     write_raw(path, ok, strlen(ok), 0600);
     assert_record(f, "a", "", 4);
     char trailing[200];
@@ -595,6 +708,8 @@ static void test_modes(void **state)
     assert_int_equal(mode_of(f->dir), 0700);
     path_in(f, ".locks", path);
     assert_int_equal(mode_of(path), 0700);
+    path_in(f, ".tmp", path);
+    assert_int_equal(mode_of(path), 0700);
     path_in(f, "a.rec", path);
     assert_int_equal(mode_of(path), 0600);
     void *lk = NULL;
@@ -617,6 +732,26 @@ static void test_open_folder_mode_refused(void **state)
     assert_non_null(strstr(f->err.message, f->dir));
     assert_int_equal(chmod(f->dir, 0700), 0);
     assert_int_equal(open_store(f, &other), ISF_OK);
+    g_ops->close(other);
+    other = NULL;
+
+    /* The temp folder is checked the same way: others must not plant or swap temp files. */
+    char tmpdir[PATH_CAP], elsewhere[PATH_CAP];
+    path_in(f, ".tmp", tmpdir);
+    assert_int_equal(chmod(tmpdir, 0770), 0);
+    assert_err(f, open_store(f, &other), ISF_E_STORE, "chmod 700");
+    assert_non_null(strstr(f->err.message, tmpdir));
+    assert_null(other);
+    /* ...and must be a real folder, not a symbolic link to one. */
+    assert_int_equal(chmod(tmpdir, 0700), 0);
+    root_path(f, "elsewhere", elsewhere);
+    assert_int_equal(rename(tmpdir, elsewhere), 0);
+    assert_int_equal(symlink(elsewhere, tmpdir), 0);
+    assert_err(f, open_store(f, &other), ISF_E_STORE, "symbolic link");
+    assert_null(other);
+    assert_int_equal(unlink(tmpdir), 0);
+    assert_int_equal(open_store(f, &other), ISF_OK); /* created again */
+    assert_int_equal(mode_of(tmpdir), 0700);
     g_ops->close(other);
 }
 
@@ -998,29 +1133,36 @@ static pid_t dead_pid(void)
 static void test_stale_temp_files(void **state)
 {
     struct fx *f = *state;
-    char dead[PATH_CAP], live[PATH_CAP], old[PATH_CAP], odd[PATH_CAP], name[128];
+    char dead[PATH_CAP], live[PATH_CAP], old[PATH_CAP], odd[PATH_CAP], outside[PATH_CAP];
+    char name[128];
     char acc[256] = "";
+    pid_t gone = dead_pid();
 
     assert_int_equal(put_str(f, "a", "1", 0, NULL), ISF_OK);
-    snprintf(name, sizeof(name), ".a.%ld.00112233445566ff.tmp", (long)dead_pid());
+    snprintf(name, sizeof(name), ".tmp/.a.%ld.00112233445566ff.tmp", (long)gone);
     path_in(f, name, dead);
     write_raw(dead, "partial", 7, 0600);
-    snprintf(name, sizeof(name), ".b.x.%ld.aabbccddeeff0011.tmp", (long)getpid());
+    snprintf(name, sizeof(name), ".tmp/.b.x.%ld.aabbccddeeff0011.tmp", (long)getpid());
     path_in(f, name, live);
     write_raw(live, "in progress", 11, 0600);
-    snprintf(name, sizeof(name), ".c.%ld.0000000000000001.tmp", (long)getpid());
+    snprintf(name, sizeof(name), ".tmp/.c.%ld.0000000000000001.tmp", (long)getpid());
     path_in(f, name, old);
     write_raw(old, "ancient", 7, 0600);
     struct timeval tv[2] = {{time(NULL) - 7200, 0}, {time(NULL) - 7200, 0}};
     assert_int_equal(utimes(old, tv), 0);
-    path_in(f, ".not-ours.tmp", odd);
+    path_in(f, ".tmp/.not-ours.tmp", odd);
     write_raw(odd, "?", 1, 0600);
+    /* A dead writer's file in the record folder itself: open no longer reads that folder (it
+     * would cost time in proportion to the number of records), so this one stays. */
+    snprintf(name, sizeof(name), ".a.%ld.00112233445566ee.tmp", (long)gone);
+    path_in(f, name, outside);
+    write_raw(outside, "partial", 7, 0600);
 
     assert_int_equal(g_ops->list(f->store, collect_cb, acc, &f->err), ISF_OK);
     assert_string_equal(acc, "[a]");
 
-    /* open cleans: the dead writer's file and the two-hour-old one go; a live writer's file
-     * and files not shaped like ours stay. */
+    /* open cleans .tmp: the dead writer's file and the two-hour-old one go; a live writer's
+     * file and files not shaped like ours stay. */
     g_ops->close(f->store);
     f->store = NULL;
     assert_int_equal(open_store(f, &f->store), ISF_OK);
@@ -1028,6 +1170,8 @@ static void test_stale_temp_files(void **state)
     assert_false(exists(old));
     assert_true(exists(live));
     assert_true(exists(odd));
+    assert_true(exists(outside));
+    assert_true(mock_host_log_contains(f->m, "/.tmp/.a."));
     assert_true(mock_host_log_contains(f->m, "interrupted write"));
     acc[0] = '\0';
     assert_int_equal(g_ops->list(f->store, collect_cb, acc, &f->err), ISF_OK);
@@ -1041,6 +1185,7 @@ int main(void)
         cmocka_unit_test(test_descriptor),
         cmocka_unit_test_setup_teardown(test_create_get_put_revisions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crc32c, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_twice_exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_revision_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_record, setup, teardown),
