@@ -96,8 +96,8 @@ static void populate(int from, int to)
             die("oom", NULL);
         if (isf_org_seal(ctx, &o, "access_token", &o.sealed_access_token,
                          "00Dbench!AQ.bench-access-token-value", &err) != ISF_OK ||
-            isf_org_seal(ctx, &o, "client_secret", &o.sealed_client_secret, "bench-secret",
-                         &err) != ISF_OK ||
+            isf_org_seal(ctx, &o, "client_secret", &o.sealed_client_secret, "bench-secret", &err) !=
+                ISF_OK ||
             isf_orgstore_put(ctx, &o, &err) != ISF_OK)
             die(name, &err);
         isf_org_free_fields(&o);

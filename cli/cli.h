@@ -57,8 +57,7 @@ int cmd_key(struct cli *cli, int argc, char **argv);
 
 /* Secret input (secret.c): exactly one of the three --client-secret-* flags, or none. Returns
  * 0 and *secret (NULL when none given; wipe with isf_free_secret-like cli_free_secret). */
-int read_client_secret(struct cli *cli, const struct cli_args *a, char **secret,
-                       const char *usage);
+int read_client_secret(struct cli *cli, const struct cli_args *a, char **secret, const char *usage);
 void cli_free_secret(char *s);
 
 #endif

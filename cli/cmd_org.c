@@ -20,15 +20,22 @@ static const char org_usage[] =
     "  remove NAME [--local-only]\n"
     "\n"
     "example:\n"
-    "  printf '%%s' \"$SECRET\" | isyncsf org add acme --login-url https://acme.my.salesforce.com \\\n"
+    "  printf '%%s' \"$SECRET\" | isyncsf org add acme --login-url https://acme.my.salesforce.com "
+    "\\\n"
     "      --client-id 3MVG9... --client-secret-stdin\n"
     "  isyncsf org connect acme && isyncsf org token acme\n";
 
-static const struct cli_flag settings_flags[] = {
-    {"mode", 1},          {"login-url", 1},        {"client-id", 1},
-    {"client-secret-stdin", 0}, {"client-secret-env", 1}, {"client-secret-file", 1},
-    {"redirect-uri", 1},  {"scope", 1},            {"named-credential", 1},
-    {"description", 1},   {NULL, 0}};
+static const struct cli_flag settings_flags[] = {{"mode", 1},
+                                                 {"login-url", 1},
+                                                 {"client-id", 1},
+                                                 {"client-secret-stdin", 0},
+                                                 {"client-secret-env", 1},
+                                                 {"client-secret-file", 1},
+                                                 {"redirect-uri", 1},
+                                                 {"scope", 1},
+                                                 {"named-credential", 1},
+                                                 {"description", 1},
+                                                 {NULL, 0}};
 
 static int one_name(struct cli *cli, const struct cli_args *a, const char *what)
 {
@@ -175,13 +182,12 @@ static int org_test(struct cli *cli, int argc, char **argv)
             if (!cli->json)
                 fprintf(stderr, "isyncsf: error: %s\n", err.message);
             else if (!org)
-                json_array_append_new(results,
-                                      json_pack("{s:s, s:{s:s, s:s}}", "name", name, "error",
-                                                "code", isf_status_name(st), "message",
-                                                err.message));
+                json_array_append_new(results, json_pack("{s:s, s:{s:s, s:s}}", "name", name,
+                                                         "error", "code", isf_status_name(st),
+                                                         "message", err.message));
         } else if (!cli->json && !cli->quiet) {
-            printf("%s%s●%s %s: connected\n", "", status_color(cli, "connected"),
-                   color_reset(cli), name);
+            printf("%s%s●%s %s: connected\n", "", status_color(cli, "connected"), color_reset(cli),
+                   name);
         }
         free(org);
         /* The worst outcome decides the exit code; any failure is at least 1. */
@@ -224,8 +230,8 @@ static int org_list(struct cli *cli, int argc, char **argv)
         strcmp(env, "scratch") != 0)
         return cli_usage_error(cli, org_usage, "--env must be production, sandbox or scratch");
     const char *status = cli_get(&a, "status");
-    static const char *const statuses[] = {"new", "connected", "failing", "expired",
-                                           "disconnected", NULL};
+    static const char *const statuses[] = {"new",     "connected",    "failing",
+                                           "expired", "disconnected", NULL};
     int ok = !status;
     for (const char *const *s = statuses; status && *s; s++)
         ok |= strcmp(status, *s) == 0;
@@ -235,8 +241,7 @@ static int org_list(struct cli *cli, int argc, char **argv)
                                "disconnected");
     if ((rc = cli_open(cli)) != 0)
         return rc;
-    struct isf_org_filter f = {sizeof(f), cli_get(&a, "filter"), status, cli_get(&a, "mode"),
-                               env};
+    struct isf_org_filter f = {sizeof(f), cli_get(&a, "filter"), status, cli_get(&a, "mode"), env};
     char *list = NULL, *bad = NULL;
     struct isf_error err;
     if (isf_org_list_json(cli->ctx, &f, &list, &bad, &err) != ISF_OK)

@@ -83,12 +83,11 @@ void out_org(struct cli *cli, const char *org_json, const char *headline)
     printf("  %-14s %s\n", "user", s(o, "username"));
     char pkg[128];
     package_text(o, pkg, sizeof(pkg));
-    const char *reason = json_string_value(json_object_get(json_object_get(o, "package"),
-                                                           "reason"));
+    const char *reason =
+        json_string_value(json_object_get(json_object_get(o, "package"), "reason"));
     printf("  %-14s %s%s%s\n", "package", pkg, reason ? " — " : "", reason ? reason : "");
     json_t *tok = json_object_get(o, "token");
-    printf("  %-14s issued %s, expires %s%s\n", "token", s(tok, "issued_at"),
-           s(tok, "expires_at"),
+    printf("  %-14s issued %s, expires %s%s\n", "token", s(tok, "issued_at"), s(tok, "expires_at"),
            json_is_true(json_object_get(o, "has_refresh_token")) ? ", refresh token held" : "");
     printf("  %-14s %s\n", "connected at", s(o, "connected_at"));
     printf("  %-14s %s\n", "last tested", s(o, "last_tested_at"));
@@ -108,8 +107,7 @@ void out_org_list(struct cli *cli, const char *list_json)
         json_decref(arr);
         return;
     }
-    printf("%-24s %-14s %-20s %-10s %-32s %s\n", "NAME", "STATUS", "MODE", "ENV", "ORG",
-           "PACKAGE");
+    printf("%-24s %-14s %-20s %-10s %-32s %s\n", "NAME", "STATUS", "MODE", "ENV", "ORG", "PACKAGE");
     size_t i;
     json_t *o;
     json_array_foreach(arr, i, o)
@@ -118,9 +116,8 @@ void out_org_list(struct cli *cli, const char *list_json)
         char org[64], pkg[64];
         snprintf(org, sizeof(org), "%s %s", s(o, "org_name"), s(o, "org_id"));
         package_text(o, pkg, sizeof(pkg));
-        printf("%-24s %s●%s %-12s %-20s %-10s %-32s %s\n", s(o, "name"),
-               status_color(cli, status), color_reset(cli), status, s(o, "mode"), env_badge(o),
-               org, pkg);
+        printf("%-24s %s●%s %-12s %-20s %-10s %-32s %s\n", s(o, "name"), status_color(cli, status),
+               color_reset(cli), status, s(o, "mode"), env_badge(o), org, pkg);
     }
     json_decref(arr);
 }

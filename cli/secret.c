@@ -57,8 +57,7 @@ fail:
     return NULL;
 }
 
-int read_client_secret(struct cli *cli, const struct cli_args *a, char **secret,
-                       const char *usage)
+int read_client_secret(struct cli *cli, const struct cli_args *a, char **secret, const char *usage)
 {
     *secret = NULL;
     int from_stdin = cli_has(a, "client-secret-stdin");

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs the packages, builds with -Werror and runs every test,
-# then rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again.
+# runs the static checks (clang-format, cppcheck, clang-tidy), then rebuilds with
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again.
 #   scripts/test.sh            both passes
-#   scripts/test.sh --quick    the -Werror pass only
+#   scripts/test.sh --quick    the -Werror build and tests only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -14,6 +15,9 @@ cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 
 [ "${1:-}" = "--quick" ] && exit 0
+
+echo "== static checks"
+bash scripts/lint.sh build
 
 echo "== build with ASan + UBSan and test"
 cmake -S . -B build-asan -G Ninja -DISF_WERROR=ON -DISF_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null

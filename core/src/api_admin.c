@@ -43,9 +43,9 @@ ISF_API int isf_plugins_json(isf_ctx *ctx, char **json, struct isf_error *err)
                             p->desc.version ? json_string(p->desc.version) : json_null());
         json_object_set_new(o, "abi", p->dl && !p->failed ? json_string(abi) : json_null());
         json_object_set_new(o, "path", p->path ? json_string(p->path) : json_null());
-        json_object_set_new(o, "description", p->desc.description && !p->failed
-                                                  ? json_string(p->desc.description)
-                                                  : json_null());
+        json_object_set_new(o, "description",
+                            p->desc.description && !p->failed ? json_string(p->desc.description)
+                                                              : json_null());
         json_object_set_new(o, "capabilities", caps);
         json_object_set_new(o, "status", json_string(p->failed ? "failed" : "loaded"));
         json_object_set_new(o, "error", p->failed ? json_string(p->error) : json_null());
@@ -78,8 +78,7 @@ static int reseal(struct isf_ctx *ctx, struct isf_org *o, const char *field, cha
     return rc;
 }
 
-static int rotate_record(struct isf_ctx *ctx, const char *name, int *count,
-                         struct isf_error *err)
+static int rotate_record(struct isf_ctx *ctx, const char *name, int *count, struct isf_error *err)
 {
     void *lock = NULL;
     struct isf_org o;
@@ -113,15 +112,14 @@ unlock:
 /* Order makes it safe to cut at any point: the new key is on disk (key file .next) before any
  * record is re-sealed, both keys open records until the end, and the key file is replaced only
  * after every record is under the new key. Re-running resumes with the same new key. */
-ISF_API int isf_key_rotate(isf_ctx *ctx, const char *new_key_env, int *count,
-                           struct isf_error *err)
+ISF_API int isf_key_rotate(isf_ctx *ctx, const char *new_key_env, int *count, struct isf_error *err)
 {
     isf_err_init(err);
     *count = 0;
     struct isf_keyring *kr;
     int rc = isf_store_ready(ctx, err);
     if (rc == ISF_OK)
-        rc = isf_ctx_keyring(ctx, &kr, err);
+        rc = isf_ctx_keyring(ctx, 0, &kr, err);
     if (rc == ISF_OK)
         rc = isf_keyring_begin_rotation(kr, new_key_env, err);
     if (rc != ISF_OK)

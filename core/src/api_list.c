@@ -85,9 +85,9 @@ ISF_API int isf_org_list_json(isf_ctx *ctx, const struct isf_org_filter *f, char
         if (isf_orgstore_get(ctx, l.names[i], &o, &rerr) != ISF_OK) {
             /* One unreadable record fails alone; the others are still listed. */
             if (rerr.code != ISF_E_NOT_FOUND)
-                json_array_append_new(bad, json_pack("{s:s, s:s, s:s}", "org", l.names[i],
-                                                     "code", isf_status_name(rerr.code),
-                                                     "message", rerr.message));
+                json_array_append_new(bad, json_pack("{s:s, s:s, s:s}", "org", l.names[i], "code",
+                                                     isf_status_name(rerr.code), "message",
+                                                     rerr.message));
             continue;
         }
         if (matches(&o, f))

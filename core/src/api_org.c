@@ -27,11 +27,12 @@ static int check_login_url(const char *url, struct isf_error *err)
         return isf_err_set(err, ISF_E_USAGE, "login URL '%s' has no valid host", url);
     for (const char *p = url; *p; p++)
         if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-            return isf_err_set(err, ISF_E_USAGE, "login URL contains spaces or control "
-                                                 "characters");
+            return isf_err_set(err, ISF_E_USAGE,
+                               "login URL contains spaces or control "
+                               "characters");
     if (host[hl] && strcmp(host + hl, "/") != 0)
-        return isf_err_set(err, ISF_E_USAGE,
-                           "login URL '%s' has a path; give only https://host", url);
+        return isf_err_set(err, ISF_E_USAGE, "login URL '%s' has a path; give only https://host",
+                           url);
     return ISF_OK;
 }
 
@@ -84,8 +85,10 @@ static int check_with_plugin(struct isf_ctx *ctx, struct isf_org *o, struct isf_
     int rc = isf_auth_plugin_for_mode(ctx, o->mode, &p, err);
     if (rc != ISF_OK)
         return rc;
-    struct isf_org_view v = {sizeof(v), o->name, o->login_url, o->instance_url, o->client_id,
-                             NULL, o->redirect_uri, o->scope, o->named_credential, NULL, NULL};
+    struct isf_org_view v = {
+        sizeof(v), o->name,         o->login_url, o->instance_url,     o->client_id,
+        NULL,      o->redirect_uri, o->scope,     o->named_credential, NULL,
+        NULL};
     struct isf_org_settings_check chk = {sizeof(chk), &v, o->sealed_client_secret != NULL};
     rc = p->auth.check_settings(p->instance, &chk, err);
     if (rc != ISF_OK && err->code == ISF_OK)
@@ -239,12 +242,14 @@ static int require_connectable(const struct isf_org *o, struct isf_error *err)
 {
     if (strcmp(o->status, "new") == 0 || strcmp(o->status, "disconnected") == 0 ||
         !o->sealed_access_token)
-        return isf_err_set(err, ISF_E_AUTH, "org %s is not connected (status %s); run isyncsf "
-                           "org connect %s", o->name, o->status, o->name);
-    if (strcmp(o->status, "expired") == 0)
         return isf_err_set(err, ISF_E_AUTH,
-                           "org %s is expired (%s); run isyncsf org connect %s", o->name,
-                           o->status_detail ? o->status_detail : "authorization gone", o->name);
+                           "org %s is not connected (status %s); run isyncsf "
+                           "org connect %s",
+                           o->name, o->status, o->name);
+    if (strcmp(o->status, "expired") == 0)
+        return isf_err_set(err, ISF_E_AUTH, "org %s is expired (%s); run isyncsf org connect %s",
+                           o->name, o->status_detail ? o->status_detail : "authorization gone",
+                           o->name);
     return ISF_OK;
 }
 
@@ -299,15 +304,17 @@ ISF_API int isf_org_show_json(isf_ctx *ctx, const char *name, char **json, struc
 static int token_is_fresh(struct isf_ctx *ctx, const struct isf_org *o)
 {
     int64_t margin = ctx->cfg->refresh_margin_s * 1000;
-    return o->sealed_access_token && strcmp(o->status, "connected") == 0 &&
+    /* A failing org (a passing network problem) may still hold a perfectly valid token. */
+    return o->sealed_access_token &&
+           (strcmp(o->status, "connected") == 0 || strcmp(o->status, "failing") == 0) &&
            o->token_expires_at - margin > isf_now_ms();
 }
 
 static int token_out(struct isf_ctx *ctx, const struct isf_org *o, struct isf_token *out,
                      struct isf_error *err)
 {
-    int rc = isf_org_unseal(ctx, o, "access_token", o->sealed_access_token, &out->access_token,
-                            err);
+    int rc =
+        isf_org_unseal(ctx, o, "access_token", o->sealed_access_token, &out->access_token, err);
     if (rc != ISF_OK)
         return rc;
     out->instance_url = isf_strdup(o->instance_url);
@@ -363,8 +370,7 @@ ISF_API int isf_org_token(isf_ctx *ctx, const char *name, struct isf_token *out,
     /* Fast path: a valid token needs no lock and no network. */
     if (token_is_fresh(ctx, &o))
         rc = token_out(ctx, &o, out, err);
-    else
-    {
+    else {
         rc = require_connectable(&o, err);
         if (rc == ISF_OK)
             rc = refresh_for_token(ctx, name, out, err);
@@ -408,8 +414,8 @@ static int revoke_at_org(struct isf_ctx *ctx, struct isf_org *o, int *revoked,
     return rc;
 }
 
-static int disconnect_locked(struct isf_ctx *ctx, struct isf_org *o, int local_only,
-                             int *revoked, struct isf_error *err)
+static int disconnect_locked(struct isf_ctx *ctx, struct isf_org *o, int local_only, int *revoked,
+                             struct isf_error *err)
 {
     int rc = ISF_OK;
     if (!local_only && (o->sealed_access_token || o->sealed_refresh_token))
@@ -421,8 +427,8 @@ static int disconnect_locked(struct isf_ctx *ctx, struct isf_org *o, int local_o
     o->sealed_access_token = o->sealed_refresh_token = NULL;
     o->token_issued_at = o->token_expires_at = 0;
     if (isf_org_set(&o->status, "disconnected") ||
-        isf_org_set(&o->status_detail, local_only ? "disconnected locally; tokens not revoked"
-                                                  : NULL))
+        isf_org_set(&o->status_detail,
+                    local_only ? "disconnected locally; tokens not revoked" : NULL))
         return oom(err);
     return isf_orgstore_put(ctx, o, err);
 }
@@ -458,8 +464,7 @@ ISF_API int isf_org_remove(isf_ctx *ctx, const char *name, int local_only, struc
     rc = isf_orgstore_get(ctx, name, &o, err);
     if (rc == ISF_E_STORE && local_only) {
         /* A corrupt record can still be deleted locally: that is the documented way out. */
-        isf_log(ctx, ISF_LOG_WARN, "org %s: %s; removing it locally as asked", name,
-                err->message);
+        isf_log(ctx, ISF_LOG_WARN, "org %s: %s; removing it locally as asked", name, err->message);
         isf_err_init(err);
         rc = ctx->store->store.remove(ctx->store->instance, name, 0, err);
         goto unlock;

@@ -10,9 +10,9 @@ enum isf_key_source { ISF_KEY_FILE = 0, ISF_KEY_ENV = 1, ISF_KEY_COMMAND = 2 };
 
 /* One entry of plugins.load. */
 struct isf_plugin_conf {
-    char *name; /* given by name ("auth-client-credentials"), or NULL */
-    char *path; /* given by path (~ expanded), or NULL */
-    int line;   /* 1-based line in the config file; 0 for built-in defaults */
+    char *name;       /* given by name ("auth-client-credentials"), or NULL */
+    char *path;       /* given by path (~ expanded), or NULL */
+    int line;         /* 1-based line in the config file; 0 for built-in defaults */
     int options_node; /* private: index of the options mapping in the YAML document, 0 = none */
 };
 
@@ -30,16 +30,16 @@ struct isf_config {
     char *key_env;                  /* name of the variable holding the base64 key */
     char **key_command;             /* NULL-terminated argv */
 
-    char *ca_file;            /* http.ca_file, or NULL (system default) */
-    long timeout_s;           /* http.timeout_s, default 30 */
-    long connect_timeout_s;   /* http.connect_timeout_s, default 10 */
-    char *proxy;              /* http.proxy, or NULL */
-    long max_response_bytes;  /* http.max_response_bytes, default 8 MiB */
-    long retries;             /* http.retries (idempotent GETs), default 2 */
-    char *client_auth;        /* http.client_auth: "post" (default) or "basic" */
+    char *ca_file;           /* http.ca_file, or NULL (system default) */
+    long timeout_s;          /* http.timeout_s, default 30 */
+    long connect_timeout_s;  /* http.connect_timeout_s, default 10 */
+    char *proxy;             /* http.proxy, or NULL */
+    long max_response_bytes; /* http.max_response_bytes, default 8 MiB */
+    long retries;            /* http.retries (idempotent GETs), default 2 */
+    char *client_auth;       /* http.client_auth: "post" (default) or "basic" */
 
-    char *api_version;        /* salesforce.api_version, or NULL (discover) */
-    char *package_namespace;  /* salesforce.package_namespace, default "isyncsf" */
+    char *api_version;       /* salesforce.api_version, or NULL (discover) */
+    char *package_namespace; /* salesforce.package_namespace, default "isyncsf" */
 
     long refresh_margin_s;      /* refresh.margin_s, default 600 */
     long refresh_session_ttl_s; /* refresh.session_ttl_s, default 7200 */
@@ -47,7 +47,7 @@ struct isf_config {
     long refresh_max_backoff_s; /* refresh.max_backoff_s, default 3600 */
     int refresh_introspect;     /* refresh.introspect, default false */
 
-    long lock_timeout_ms;       /* store.lock_timeout_ms, default 10000 */
+    long lock_timeout_ms; /* store.lock_timeout_ms, default 10000 */
 
     void *priv; /* private: the parsed YAML document */
 };

@@ -9,14 +9,13 @@ int isf_org_view_load(struct isf_ctx *ctx, const struct isf_org *o, int with_tok
                       struct isf_view_buf *vb, struct isf_error *err)
 {
     memset(vb, 0, sizeof(*vb));
-    int rc = isf_org_unseal(ctx, o, "client_secret", o->sealed_client_secret, &vb->client_secret,
-                            err);
+    int rc =
+        isf_org_unseal(ctx, o, "client_secret", o->sealed_client_secret, &vb->client_secret, err);
     if (rc == ISF_OK && with_tokens)
-        rc = isf_org_unseal(ctx, o, "access_token", o->sealed_access_token, &vb->access_token,
-                            err);
+        rc = isf_org_unseal(ctx, o, "access_token", o->sealed_access_token, &vb->access_token, err);
     if (rc == ISF_OK && with_tokens)
-        rc = isf_org_unseal(ctx, o, "refresh_token", o->sealed_refresh_token,
-                            &vb->refresh_token, err);
+        rc = isf_org_unseal(ctx, o, "refresh_token", o->sealed_refresh_token, &vb->refresh_token,
+                            err);
     if (rc != ISF_OK) {
         isf_org_view_clear(vb);
         return rc;
@@ -49,8 +48,7 @@ int isf_org_apply_session(struct isf_ctx *ctx, struct isf_org *o, const struct i
 {
     int rc = isf_org_seal(ctx, o, "access_token", &o->sealed_access_token, s->access_token, err);
     if (rc == ISF_OK && s->refresh_token)
-        rc = isf_org_seal(ctx, o, "refresh_token", &o->sealed_refresh_token, s->refresh_token,
-                          err);
+        rc = isf_org_seal(ctx, o, "refresh_token", &o->sealed_refresh_token, s->refresh_token, err);
     if (rc != ISF_OK)
         return rc;
     if (isf_org_set(&o->instance_url, s->instance_url))
@@ -76,8 +74,7 @@ int isf_org_apply_session(struct isf_ctx *ctx, struct isf_org *o, const struct i
     return ISF_OK;
 }
 
-int isf_conn_open(struct isf_ctx *ctx, struct isf_org *o, struct isf_conn *c,
-                  struct isf_error *err)
+int isf_conn_open(struct isf_ctx *ctx, struct isf_org *o, struct isf_conn *c, struct isf_error *err)
 {
     memset(c, 0, sizeof(*c));
     c->ctx = ctx;
@@ -150,9 +147,8 @@ static int get_once(struct isf_conn *c, const char *url, struct isf_http_respons
                     struct isf_error *err)
 {
     if (!c->access_token)
-        return isf_err_set(err, ISF_E_AUTH,
-                           "org %s has no session; run isyncsf org connect %s", c->org->name,
-                           c->org->name);
+        return isf_err_set(err, ISF_E_AUTH, "org %s has no session; run isyncsf org connect %s",
+                           c->org->name, c->org->name);
     char *auth = isf_aprintf("Authorization: Bearer %s", c->access_token);
     if (!auth)
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
@@ -170,8 +166,10 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
     if (error_code_len)
         error_code[0] = '\0';
     if (!c->org->instance_url)
-        return isf_err_set(err, ISF_E_AUTH, "org %s has never been connected; run isyncsf org "
-                           "connect %s", c->org->name, c->org->name);
+        return isf_err_set(err, ISF_E_AUTH,
+                           "org %s has never been connected; run isyncsf org "
+                           "connect %s",
+                           c->org->name, c->org->name);
     char *url = isf_aprintf("%s%s", c->org->instance_url, path);
     if (!url)
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
@@ -203,8 +201,8 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
         rest_error(resp.body, code, sizeof(code), msg, sizeof(msg));
         if (error_code_len)
             snprintf(error_code, error_code_len, "%s", code);
-        int transient = resp.status >= 500 || resp.status == 429 ||
-                        strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0;
+        int transient =
+            resp.status >= 500 || resp.status == 429 || strcmp(code, "REQUEST_LIMIT_EXCEEDED") == 0;
         rc = isf_err_set(err, transient ? ISF_E_TRANSIENT : ISF_E_FAILED,
                          "org %s answered HTTP %ld%s%s%s%s%s%s", c->org->name, resp.status,
                          code[0] ? " " : "", code, msg[0] ? " (" : "", msg, msg[0] ? ")" : "",

@@ -7,10 +7,10 @@
 
 struct isf_conn {
     struct isf_ctx *ctx;
-    struct isf_org *org;      /* the record; updated (and persisted) when refreshed */
-    struct isf_plugin *auth;  /* the org's mode */
-    char *access_token;       /* plaintext, wiped on close */
-    int refreshed;            /* a refresh already happened in this connection */
+    struct isf_org *org;     /* the record; updated (and persisted) when refreshed */
+    struct isf_plugin *auth; /* the org's mode */
+    char *access_token;      /* plaintext, wiped on close */
+    int refreshed;           /* a refresh already happened in this connection */
 };
 
 /* Build the plugin's view of an org: unseals the client secret and tokens. Free with

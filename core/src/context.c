@@ -2,12 +2,14 @@
 #include "http.h"
 #include "internal.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 ISF_API const char *isf_version(void)
 {
@@ -88,10 +90,46 @@ ISF_API void isf_close(isf_ctx *ctx)
     free(ctx);
 }
 
-int isf_ctx_keyring(struct isf_ctx *ctx, struct isf_keyring **out, struct isf_error *err)
+static int stop_at_first(void *arg, const char *name)
+{
+    (void)name;
+    *(int *)arg = 1;
+    return 1;
+}
+
+/* Whether the store holds any record (stops at the first name). */
+static int store_is_empty(struct isf_ctx *ctx, int *empty, struct isf_error *err)
+{
+    int any = 0;
+    int rc = isf_store_ready(ctx, err);
+    if (rc == ISF_OK)
+        rc = ctx->store->store.list(ctx->store->instance, stop_at_first, &any, err);
+    *empty = !any;
+    return rc;
+}
+
+int isf_ctx_keyring(struct isf_ctx *ctx, int for_sealing, struct isf_keyring **out,
+                    struct isf_error *err)
 {
     if (!ctx->keyring) {
-        int rc = isf_keyring_load(ctx->cfg, 1, &ctx->keyring, err);
+        int create = 0;
+        const struct isf_config *cfg = ctx->cfg;
+        if (for_sealing && cfg->key_source == ISF_KEY_FILE && cfg->key_file &&
+            access(cfg->key_file, F_OK) != 0 && errno == ENOENT) {
+            int empty = 0;
+            int rc = store_is_empty(ctx, &empty, err);
+            if (rc != ISF_OK)
+                return rc;
+            create = empty;
+            if (!empty)
+                return isf_err_set(err, ISF_E_STORE,
+                                   "master key file %s is missing, but the store already holds "
+                                   "orgs sealed under a key; restore the key file from a backup "
+                                   "(or point key: in the config at it) — a new key would make "
+                                   "their secrets unreadable",
+                                   cfg->key_file);
+        }
+        int rc = isf_keyring_load(cfg, create, &ctx->keyring, err);
         if (rc != ISF_OK)
             return rc;
     }

@@ -73,8 +73,7 @@ static const json_t *opt(const struct isf_opts *o, const char *key)
     return json_object_get((const json_t *)o, key);
 }
 
-static const char *h_opt_string(const struct isf_host *h, const struct isf_opts *o,
-                                const char *key)
+static const char *h_opt_string(const struct isf_host *h, const struct isf_opts *o, const char *key)
 {
     (void)h;
     return json_string_value(opt(o, key));

@@ -14,11 +14,11 @@ struct isf_http; /* http.h */
 /* One plugin as loaded (or as it failed to load). */
 struct isf_plugin {
     struct isf_ctx *ctx;
-    char *name;      /* descriptor name, or the requested name when loading failed */
-    char *path;      /* resolved file path, or NULL */
-    void *dl;        /* dlopen handle */
+    char *name; /* descriptor name, or the requested name when loading failed */
+    char *path; /* resolved file path, or NULL */
+    void *dl;   /* dlopen handle */
     uint32_t abi_minor;
-    int failed;      /* non-zero: not usable; error says why */
+    int failed; /* non-zero: not usable; error says why */
     int error_code;
     char error[ISF_ERROR_MESSAGE_MAX];
     struct isf_plugin_descriptor desc; /* copied, size-gated */
@@ -36,7 +36,7 @@ struct isf_ctx {
     void *log_arg;
     struct isf_plugin *plugins;
     size_t n_plugins;
-    struct isf_plugin *store; /* the store plugin in use, or NULL */
+    struct isf_plugin *store;    /* the store plugin in use, or NULL */
     struct isf_keyring *keyring; /* loaded on first use */
     struct isf_http *http;       /* created on first use */
 };
@@ -67,7 +67,10 @@ int isf_store_ready(struct isf_ctx *ctx, struct isf_error *err);
 /* Host table (host.c). */
 void isf_host_init(struct isf_plugin *p);
 
-/* Keyring on first use (context.c). */
-int isf_ctx_keyring(struct isf_ctx *ctx, struct isf_keyring **out, struct isf_error *err);
+/* Keyring on first use (context.c). A missing key file is created only when `for_sealing` and
+ * the store holds no org yet: a key that vanished must never be silently replaced, or every
+ * record sealed under it would be lost for good. */
+int isf_ctx_keyring(struct isf_ctx *ctx, int for_sealing, struct isf_keyring **out,
+                    struct isf_error *err);
 
 #endif

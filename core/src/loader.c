@@ -121,8 +121,8 @@ static int check_file_safety(struct isf_plugin *p)
                     "run: chmod go-w %s",
                     p->path, (unsigned)(st.st_mode & 07777), p->path);
     if (st.st_uid != 0 && st.st_uid != geteuid())
-        return fail(p, ISF_E_CONFIG, "plugin %s: refused, owned by another user (uid %u)",
-                    p->path, (unsigned)st.st_uid);
+        return fail(p, ISF_E_CONFIG, "plugin %s: refused, owned by another user (uid %u)", p->path,
+                    (unsigned)st.st_uid);
     return ISF_OK;
 }
 
@@ -165,8 +165,8 @@ static int check_ops(struct isf_plugin *p)
                               : !s->unlock ? "unlock"
                                            : NULL;
         if (missing)
-            return fail(p, ISF_E_CONFIG, "plugin %s: mandatory store op '%s' is missing",
-                        p->path, missing);
+            return fail(p, ISF_E_CONFIG, "plugin %s: mandatory store op '%s' is missing", p->path,
+                        missing);
     } else {
         return fail(p, ISF_E_CONFIG, "plugin %s: unknown plugin kind %d", p->path,
                     (int)p->desc.kind);
@@ -255,8 +255,8 @@ static int create_instance(struct isf_ctx *ctx, struct isf_plugin *p, size_t ind
 {
     struct isf_error err;
     isf_err_init(&err);
-    int rc = isf_config_plugin_options(ctx->cfg, index, p->desc.options, p->name, &p->options,
-                                       &err);
+    int rc =
+        isf_config_plugin_options(ctx->cfg, index, p->desc.options, p->name, &p->options, &err);
     if (rc != ISF_OK)
         return fail(p, ISF_E_CONFIG, "%s", err.message);
     expand_data_dir(ctx, p->options);
@@ -288,8 +288,10 @@ static void load_one(struct isf_ctx *ctx, struct isf_plugin *p, size_t index)
         char searched[1024];
         p->path = find_plugin(ctx, pc->name, searched, sizeof(searched));
         if (!p->path) {
-            fail(p, ISF_E_NOT_FOUND, "%splugin %s not found (searched %s); set plugins.path or "
-                 "ISYNCSF_PLUGIN_PATH", where, pc->name, searched);
+            fail(p, ISF_E_NOT_FOUND,
+                 "%splugin %s not found (searched %s); set plugins.path or "
+                 "ISYNCSF_PLUGIN_PATH",
+                 where, pc->name, searched);
             return;
         }
     } else {
@@ -301,8 +303,7 @@ static void load_one(struct isf_ctx *ctx, struct isf_plugin *p, size_t index)
         struct isf_plugin *other = &ctx->plugins[i];
         if (other != p && !other->failed && other->desc.name && p->name &&
             strcmp(other->desc.name, p->name) == 0) {
-            fail(p, ISF_E_CONFIG, "%splugin %s is loaded twice; remove one entry", where,
-                 p->name);
+            fail(p, ISF_E_CONFIG, "%splugin %s is loaded twice; remove one entry", where, p->name);
             return;
         }
     }
@@ -311,8 +312,7 @@ static void load_one(struct isf_ctx *ctx, struct isf_plugin *p, size_t index)
     for (size_t i = 0; i < ctx->n_plugins; i++) {
         struct isf_plugin *other = &ctx->plugins[i];
         if (other != p && other->instance && strcmp(other->desc.name, p->desc.name) == 0) {
-            fail(p, ISF_E_CONFIG, "%splugin %s is loaded twice; remove one entry", where,
-                 p->name);
+            fail(p, ISF_E_CONFIG, "%splugin %s is loaded twice; remove one entry", where, p->name);
             return;
         }
     }
@@ -374,8 +374,7 @@ int isf_auth_plugin_for_mode(struct isf_ctx *ctx, const char *mode, struct isf_p
         struct isf_plugin *p = &ctx->plugins[i];
         if (p->name && strcmp(p->name, want) == 0) {
             if (p->failed)
-                return isf_err_set(err, ISF_E_CONFIG, "mode %s is unavailable: %s", mode,
-                                   p->error);
+                return isf_err_set(err, ISF_E_CONFIG, "mode %s is unavailable: %s", mode, p->error);
             if (p->desc.kind != ISF_PLUGIN_AUTH)
                 continue;
             *out = p;

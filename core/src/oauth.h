@@ -11,9 +11,9 @@ int isf_oauth_token(struct isf_ctx *ctx, const struct isf_org_view *org, const c
 
 /* Parse a token endpoint answer (status + body) into a session or an error.
  * Exposed for unit tests and fuzzing. */
-int isf_oauth_parse_token_response(long status, const char *body, size_t len,
-                                   int64_t now_ms, int64_t session_ttl_ms,
-                                   struct isf_session *out, struct isf_error *err);
+int isf_oauth_parse_token_response(long status, const char *body, size_t len, int64_t now_ms,
+                                   int64_t session_ttl_ms, struct isf_session *out,
+                                   struct isf_error *err);
 
 /* issued_at as Salesforce sends it: a string or number, in ms (13 digits) or seconds. */
 int isf_oauth_parse_issued_at(const json_t *v, int64_t *ms);

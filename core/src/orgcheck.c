@@ -52,8 +52,8 @@ int isf_org_resolve_api_version(struct isf_conn *c, struct isf_error *err)
     return rc;
 }
 
-static int query(struct isf_conn *c, int tooling, const char *soql, json_t **out,
-                 char *error_code, size_t len, struct isf_error *err)
+static int query(struct isf_conn *c, int tooling, const char *soql, json_t **out, char *error_code,
+                 size_t len, struct isf_error *err)
 {
     char *q = isf_url_escape(soql);
     char *path = q ? isf_aprintf("/services/data/v%s/%squery/?q=%s", c->org->api_version,

@@ -48,11 +48,12 @@ int isf_orgstore_put(struct isf_ctx *ctx, struct isf_org *o, struct isf_error *e
         o->revision = rev;
     else if (rc == ISF_E_EXISTS)
         isf_err_set(err, ISF_E_EXISTS,
-                    "org %s already exists; pick another name or use isyncsf org edit %s",
-                    o->name, o->name);
+                    "org %s already exists; pick another name or use isyncsf org edit %s", o->name,
+                    o->name);
     else if (rc == ISF_E_CONFLICT)
-        isf_err_prefix(err, "org %s was changed by another process meanwhile; nothing was "
-                            "overwritten; run the command again",
+        isf_err_prefix(err,
+                       "org %s was changed by another process meanwhile; nothing was "
+                       "overwritten; run the command again",
                        o->name);
     return rc;
 }
@@ -92,7 +93,7 @@ int isf_org_seal(struct isf_ctx *ctx, struct isf_org *o, const char *field_name,
         return ISF_OK;
     }
     struct isf_keyring *kr;
-    int rc = isf_ctx_keyring(ctx, &kr, err);
+    int rc = isf_ctx_keyring(ctx, 1, &kr, err);
     if (rc != ISF_OK)
         return rc;
     char *sealed = NULL;
@@ -111,7 +112,7 @@ int isf_org_unseal(struct isf_ctx *ctx, const struct isf_org *o, const char *fie
     if (!field)
         return ISF_OK;
     struct isf_keyring *kr;
-    int rc = isf_ctx_keyring(ctx, &kr, err);
+    int rc = isf_ctx_keyring(ctx, 0, &kr, err);
     if (rc != ISF_OK)
         return rc;
     size_t len;

@@ -10,15 +10,29 @@ struct str_field {
     const char *key;
     size_t offset;
 };
-#define SF(k, m) {k, offsetof(struct isf_org, m)}
+#define SF(k, m)                                                                                   \
+    {                                                                                              \
+        k, offsetof(struct isf_org, m)                                                             \
+    }
 static const struct str_field str_fields[] = {
-    SF("name", name), SF("description", description), SF("mode", mode), SF("status", status),
-    SF("status_detail", status_detail), SF("login_url", login_url),
-    SF("instance_url", instance_url), SF("client_id", client_id),
-    SF("redirect_uri", redirect_uri), SF("scope", scope),
-    SF("named_credential", named_credential), SF("org_id", org_id), SF("org_name", org_name),
-    SF("org_type", org_type), SF("instance_name", instance_name),
-    SF("environment", environment), SF("username", username), SF("user_id", user_id),
+    SF("name", name),
+    SF("description", description),
+    SF("mode", mode),
+    SF("status", status),
+    SF("status_detail", status_detail),
+    SF("login_url", login_url),
+    SF("instance_url", instance_url),
+    SF("client_id", client_id),
+    SF("redirect_uri", redirect_uri),
+    SF("scope", scope),
+    SF("named_credential", named_credential),
+    SF("org_id", org_id),
+    SF("org_name", org_name),
+    SF("org_type", org_type),
+    SF("instance_name", instance_name),
+    SF("environment", environment),
+    SF("username", username),
+    SF("user_id", user_id),
     SF("api_version", api_version),
 };
 static const struct str_field secret_fields[] = {
@@ -30,10 +44,15 @@ struct time_field {
     const char *key;
     size_t offset;
 };
-#define TF(k, m) {k, offsetof(struct isf_org, m)}
+#define TF(k, m)                                                                                   \
+    {                                                                                              \
+        k, offsetof(struct isf_org, m)                                                             \
+    }
 static const struct time_field time_fields[] = {
-    TF("connected_at", connected_at),       TF("last_tested_at", last_tested_at),
-    TF("last_refreshed_at", last_refreshed_at), TF("created_at", created_at),
+    TF("connected_at", connected_at),
+    TF("last_tested_at", last_tested_at),
+    TF("last_refreshed_at", last_refreshed_at),
+    TF("created_at", created_at),
     TF("updated_at", updated_at),
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -91,8 +110,7 @@ char *isf_org_serialize(const struct isf_org *o)
         goto done;
     json_object_set_new(root, "schema", json_integer(ISF_RECORD_SCHEMA));
     for (size_t i = 0; i < COUNT(str_fields); i++)
-        json_object_set_new(root, str_fields[i].key,
-                            str_or_null(*str_at(o, str_fields[i].offset)));
+        json_object_set_new(root, str_fields[i].key, str_or_null(*str_at(o, str_fields[i].offset)));
     for (size_t i = 0; i < COUNT(time_fields); i++)
         json_object_set_new(root, time_fields[i].key,
                             ms_or_null(*time_at(o, time_fields[i].offset)));
@@ -226,11 +244,25 @@ json_t *isf_org_public_json(const struct isf_org *o)
     json_t *root = json_object();
     if (!root)
         return NULL;
-    static const char *const keys[] = {
-        "name",        "description", "mode",     "status",   "status_detail",
-        "login_url",   "instance_url", "org_id",  "org_name", "org_type",
-        "environment", "username",    "client_id", "redirect_uri", "scope",
-        "named_credential", "instance_name", "api_version", NULL};
+    static const char *const keys[] = {"name",
+                                       "description",
+                                       "mode",
+                                       "status",
+                                       "status_detail",
+                                       "login_url",
+                                       "instance_url",
+                                       "org_id",
+                                       "org_name",
+                                       "org_type",
+                                       "environment",
+                                       "username",
+                                       "client_id",
+                                       "redirect_uri",
+                                       "scope",
+                                       "named_credential",
+                                       "instance_name",
+                                       "api_version",
+                                       NULL};
     for (const char *const *k = keys; *k; k++) {
         for (size_t i = 0; i < COUNT(str_fields); i++)
             if (strcmp(str_fields[i].key, *k) == 0)

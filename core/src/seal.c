@@ -26,8 +26,8 @@
 /* "isyncsf/v1" NUL record NUL field: NUL cannot occur in the names, so the split is unique. */
 /* AAD = "isyncsf/v1" NUL record NUL field NUL version key-id: the header is authenticated too,
  * so a value cannot be relabelled as sealed under another key or format. */
-static unsigned char *build_aad(const char *record, const char *field,
-                                const unsigned char *header, size_t *len)
+static unsigned char *build_aad(const char *record, const char *field, const unsigned char *header,
+                                size_t *len)
 {
     size_t lp = sizeof(AAD_PREFIX), lr = strlen(record), lf = strlen(field);
     size_t lh = OFF_NONCE;

@@ -47,8 +47,17 @@ int fake_org_start(struct fake_org *f, const char *const *extra_args, const char
     const char *mk[] = {"/bin/bash", ISF_TEST_SOURCE_DIR "/fake-org/make-test-pki.sh", pki, NULL};
     if (run(mk) != 0)
         return -1;
-    const char *argv[40] = {ISF_TEST_BIN_DIR "/fake-org", "--cert", cert, "--key", key,
-                            "--port", "0", "--port-file", port_file, "--client", "cid:secret"};
+    const char *argv[40] = {ISF_TEST_BIN_DIR "/fake-org",
+                            "--cert",
+                            cert,
+                            "--key",
+                            key,
+                            "--port",
+                            "0",
+                            "--port-file",
+                            port_file,
+                            "--client",
+                            "cid:secret"};
     int n = 11;
     for (const char *const *a = extra_args; a && *a && n < 38; a++)
         argv[n++] = *a;
@@ -74,8 +83,7 @@ int fake_org_start(struct fake_org *f, const char *const *extra_args, const char
     FILE *c = fopen(cfg, "w");
     if (!c)
         return -1;
-    fprintf(c, "http: {ca_file: %s, retries: 0}\n%s", f->ca_file,
-            extra_config ? extra_config : "");
+    fprintf(c, "http: {ca_file: %s, retries: 0}\n%s", f->ca_file, extra_config ? extra_config : "");
     fclose(c);
     setenv("ISYNCSF_HOME", f->home, 1);
     unsetenv("ISYNCSF_CONFIG");

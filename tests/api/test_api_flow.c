@@ -69,7 +69,7 @@ static int setup(void **state)
 {
     (void)state;
     const char *args[] = {"--org-name", "Acme API", "--package", "installed", "--package-version",
-                          "2.3.0.1", "--env", "sandbox", NULL};
+                          "2.3.0.1",    "--env",    "sandbox",   NULL};
     return fake_org_start(&fo, args, NULL);
 }
 
@@ -272,7 +272,7 @@ static void test_key_rotation_resumes(void **state)
     ctx = open_ctx();
     struct isf_keyring *kr;
     struct isf_error err;
-    assert_int_equal(isf_ctx_keyring(ctx, &kr, &err), ISF_OK);
+    assert_int_equal(isf_ctx_keyring(ctx, 0, &kr, &err), ISF_OK);
     assert_int_equal(isf_keyring_begin_rotation(kr, NULL, &err), ISF_OK);
     struct isf_org o;
     assert_int_equal(isf_orgstore_get(ctx, "rot-a", &o, &err), ISF_OK);

@@ -65,9 +65,9 @@ CLIENT_ID="3MVG9e2e.client.id"
 CLIENT_SECRET="e2eS3cr3t-$(openssl rand -hex 12)"
 # Strings that must never appear in any output except `org token`'s stdout (see run_isf).
 SECRETS=("$CLIENT_SECRET")
-# Every access token the fake org issues starts with the org id (15 chars) and '!'; the org id
-# alone is printed legitimately, the '!' form is a token.
-TOKEN_MARK='00D8d000000Fake!'
+# Every access token the fake org (like Salesforce) issues starts with the 15-character org id and
+# '!'; the org id alone is printed legitimately, the '!' form is a token (extended regex).
+TOKEN_RE='00D[A-Za-z0-9]{12}![A-Za-z0-9._]'
 
 e2e_cleanup() {
     local pid
@@ -239,10 +239,10 @@ run_isf() {
             fail "a secret (${s:0:6}…) appears on stderr"
         fi
     done
-    if [[ $is_token == 0 ]] && grep -qF -- "$TOKEN_MARK" "$f_out"; then
+    if [[ $is_token == 0 ]] && grep -qE -- "$TOKEN_RE" "$f_out"; then
         fail "something shaped like an access token appears on stdout"
     fi
-    if grep -qF -- "$TOKEN_MARK" "$f_err"; then
+    if grep -qE -- "$TOKEN_RE" "$f_err"; then
         fail "something shaped like an access token appears on stderr"
     fi
     return 0
@@ -414,17 +414,43 @@ rec_file() { printf '%s/orgs/%s.rec' "$ISYNCSF_HOME" "$1"; }
 # rec_json NAME: the JSON payload of a record file.
 rec_json() { tail -n +2 "$(rec_file "$1")"; }
 
+# crc32c_hex: CRC-32C (Castagnoli, reflected 0x82F63B78) of stdin as 8 lowercase hex digits.
+# Check value: printf 123456789 | crc32c_hex → e3069283.
+crc32c_hex() {
+    local crc=$((0xFFFFFFFF)) b k
+    for b in $(od -An -v -tu1); do
+        crc=$((crc ^ b))
+        for ((k = 0; k < 8; k++)); do
+            crc=$(((crc >> 1) ^ ((crc & 1) ? 0x82F63B78 : 0)))
+        done
+    done
+    printf '%08x' $((crc ^ 0xFFFFFFFF))
+}
+
+# rec_checksum MAGIC: the checksum a record header of that format holds, of the payload on stdin
+# (ISFREC1: SHA-256, 64 hex; ISFREC2: CRC-32C, 8 hex — see plugins/store-file/sf_record.h).
+rec_checksum() {
+    case $1 in
+    ISFREC1) sha256sum | awk '{print $1}' ;;
+    ISFREC2) crc32c_hex ;;
+    *)
+        echo "e2e: unknown record format '$1': teach rec_checksum in lib.sh about it" >&2
+        exit 1
+        ;;
+    esac
+}
+
 # rec_rewrite NAME JQ-FILTER: rewrites the record's JSON through the filter and writes the file
-# again with a correct header (same revision, new length and sha256), so the store's checksum
-# still passes and only what the filter changed is different.
+# again with a correct header (same format and revision, new length and checksum), so the store's
+# own damage check still passes and only what the filter changed is different.
 rec_rewrite() {
-    local f rev payload len sum
+    local f magic rev payload len sum
     f=$(rec_file "$1")
-    rev=$(head -n 1 "$f" | awk '{print $2}')
+    read -r magic rev _ <"$f"
     payload=$(tail -n +2 "$f" | jq -c "$2") || { echo "e2e: rec_rewrite: jq failed" >&2; exit 1; }
     len=$(printf '%s' "$payload" | wc -c)
-    sum=$(printf '%s' "$payload" | sha256sum | awk '{print $1}')
-    printf 'ISFREC1 %s %s %s\n%s' "$rev" "$len" "$sum" "$payload" >"$f.tmp"
+    sum=$(printf '%s' "$payload" | rec_checksum "$magic") || exit 1
+    printf '%s %s %s %s\n%s' "$magic" "$rev" "$len" "$sum" "$payload" >"$f.tmp"
     chmod 600 "$f.tmp"
     mv "$f.tmp" "$f"
 }

@@ -133,6 +133,29 @@ run_isf org test acme
 assert_exit 5
 fake_ctl /__fake/reset >/dev/null
 
+t "revocation fails (503) → disconnect and remove exit 5, nothing changed locally"
+fake_ctl /__fake/fault '{"kind":"status","status":503,"count":-1,"path_prefix":"/services/oauth2/revoke"}' >/dev/null
+run_isf --json org show delta
+delta_before=$OUT
+SNAP=$(snapshot)
+run_isf org disconnect delta
+assert_exit 5
+assert_stderr_contains "local-only" "suggests --local-only"
+run_isf --json org remove delta
+assert_error_json 5 delta
+assert_unchanged "$SNAP" "record kept as it was"
+run_isf --json org show delta
+assert_eq "$delta_before" "$OUT" "org show delta unchanged"
+run_isf org token delta
+assert_exit 0 "the token is still there"
+SECRETS+=("$OUT")
+run_isf --json org disconnect delta --local-only
+assert_exit 0 "--local-only works without the org"
+assert_json '.status == "disconnected"'
+fake_ctl /__fake/reset >/dev/null
+run_isf org connect delta
+assert_exit 0
+
 t "untrusted certificate: config without ca_file → 5 'certificate'"
 write_config "http: {timeout_s: 5}"
 run_isf org test acme

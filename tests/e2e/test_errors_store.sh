@@ -32,8 +32,10 @@ beta_still_works() {
 restore_acme() { cp "$WORK/acme.rec.orig" "$(rec_file acme)"; }
 
 t "the record file format is what the tests expect"
-head -n 1 "$(rec_file acme)" | grep -qE '^ISFREC1 [1-9][0-9]* [0-9]+ [0-9a-f]{64}$' &&
-    pass "ISFREC1 header" || fail "unexpected record header: $(head -n 1 "$(rec_file acme)")"
+head -n 1 "$(rec_file acme)" |
+    grep -qE '^(ISFREC1 [1-9][0-9]* [0-9]+ [0-9a-f]{64}|ISFREC2 [1-9][0-9]* [0-9]+ [0-9a-f]{8})$' &&
+    pass "ISFREC header" || fail "unexpected record header: $(head -n 1 "$(rec_file acme)")"
+assert_eq e3069283 "$(printf 123456789 | crc32c_hex)" "the test's CRC-32C is right"
 rec_json acme | jq -e '.sealed.access_token | type == "string"' >/dev/null &&
     pass "sealed.access_token present" || fail "no sealed.access_token in the record"
 rec_rewrite acme '.'

@@ -100,6 +100,8 @@ assert_exit 0
 assert_json '[.[].name] == ["fresh"]' "new"
 run_isf --json org list --status connected
 assert_json '[.[].name] == ["forb","locked","prod","sbx","scr"]' "connected"
+run_isf --json org list --status disconnected
+assert_json '. == []' "none disconnected"
 run_isf --json org list --status expired
 assert_exit 0
 assert_json '. == []' "no expired org: empty array"
@@ -135,6 +137,19 @@ run_isf --json org list --env production --filter prod
 assert_json '[.[].name] == ["prod"]' "env and text"
 run_isf --json org list --status connected --env scratch --mode client-credentials
 assert_json '[.[].name] == ["scr"]' "three filters"
+
+t "org edit --login-url to another org drops the tokens; connect reaches the new org"
+run_isf --json org edit forb --login-url "$URL_B"
+assert_exit 0
+assert_json ".login_url == \"$URL_B\"" "login URL changed"
+assert_json '.status == "new"' "back to new"
+assert_json '.token.issued_at == null and .token.expires_at == null' "old tokens dropped"
+(rec_json forb | jq -e '(.sealed.access_token // null) == null' >/dev/null) &&
+    pass "no sealed token left in the record" || fail "the old token is still in the record"
+run_isf --json org connect forb
+assert_exit 0
+assert_json '.environment == "scratch" and .org_name == "Scratchy Dev"' "the new org's details"
+assert_json ".instance_url == \"$URL_B\""
 
 t "org list text output with a filter"
 run_isf org list --filter scratchy

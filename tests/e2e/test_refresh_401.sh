@@ -96,11 +96,11 @@ connect_org beta
 run_isf org test --all
 assert_exit 0 "all connected again"
 
-t "the session really expires at the org (fake token TTL 1 s): refresh once on 401"
-fake_ctl /__fake/config '{"token_ttl":1}' >/dev/null
+t "the session really expires at the org (fake token TTL 2 s): refresh once on 401"
+fake_ctl /__fake/config '{"token_ttl":2}' >/dev/null
 connect_org beta
 fake_ctl /__fake/config '{"token_ttl":7200}' >/dev/null
-sleep 1.3
+sleep 2.2
 tok_before=$(counter token_requests)
 run_isf --json org test beta
 assert_exit 0

@@ -20,7 +20,7 @@ secret_nowhere_on_disk() {
             fail "$1: a secret (${s:0:6}…) is in plaintext under ISYNCSF_HOME: $(grep -rlF -- "$s" "$ISYNCSF_HOME" | head -3)"
         fi
     done
-    if grep -rqF -- "$TOKEN_MARK" "$ISYNCSF_HOME"; then
+    if grep -rqE -- "$TOKEN_RE" "$ISYNCSF_HOME"; then
         found=1
         fail "$1: something shaped like an access token is in plaintext under ISYNCSF_HOME"
     fi
@@ -38,7 +38,7 @@ umask 022
 assert_exit 0
 assert_stderr_contains "http" "the HTTP calls are logged"
 assert_stderr_lacks "$CLIENT_SECRET" "no client secret"
-assert_stderr_lacks "$TOKEN_MARK" "no token"
+if grep -qE -- "$TOKEN_RE" <<<"$ERR"; then fail "a token on stderr"; else pass "no token"; fi
 assert_stderr_lacks "client_secret=" "no form body"
 assert_stderr_lacks "Bearer " "no Authorization header"
 

@@ -651,14 +651,14 @@ static void test_bad_header(void **state)
         /* The unreleased SHA-256 format, well formed and with the right hash of "hello": an
          * unknown format now, reported like any damage. */
         "ISFREC1 1 5 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824\nhello",
-        "ISFREC3 1 5 9a71bb4c\nhello", /* unknown magic */
-        "ISFREC2 0 0 00000000\n",      /* revision 0 */
-        "ISFREC2 01 0 00000000\n",     /* leading zero */
-        "ISFREC2 1 5 9A71BB4C\nhello", /* upper-case checksum */
-        "ISFREC2 1 5 9a71bb4\nhello",  /* 7 hex digits */
-        "ISFREC2 1 5 09a71bb4c\nhello", /* 9 hex digits */
-        "ISFREC2 1 5 0x71bb4c\nhello",  /* not hex */
-        "ISFREC2 1 0 00000000",        /* no newline */
+        "ISFREC3 1 5 9a71bb4c\nhello",                  /* unknown magic */
+        "ISFREC2 0 0 00000000\n",                       /* revision 0 */
+        "ISFREC2 01 0 00000000\n",                      /* leading zero */
+        "ISFREC2 1 5 9A71BB4C\nhello",                  /* upper-case checksum */
+        "ISFREC2 1 5 9a71bb4\nhello",                   /* 7 hex digits */
+        "ISFREC2 1 5 09a71bb4c\nhello",                 /* 9 hex digits */
+        "ISFREC2 1 5 0x71bb4c\nhello",                  /* not hex */
+        "ISFREC2 1 0 00000000",                         /* no newline */
         "ISFREC2 99999999999999999999999 0 00000000\n", /* overflow */
     };
 

@@ -61,8 +61,8 @@ ISF_API int isf_org_edit(isf_ctx *ctx, const char *name, const struct isf_org_se
 
 struct isf_connect_options {
     uint32_t struct_size;
-    int no_browser;  /* web server modes: print the URL instead of opening a browser */
-    int timeout_s;   /* web server modes: how long to wait for the redirect (0 = 300) */
+    int no_browser; /* web server modes: print the URL instead of opening a browser */
+    int timeout_s;  /* web server modes: how long to wait for the redirect (0 = 300) */
 };
 /* Authenticate, store the tokens sealed, read the org's details and verify the package. */
 ISF_API int isf_org_connect(isf_ctx *ctx, const char *name, const struct isf_connect_options *o,
@@ -103,8 +103,7 @@ ISF_API void isf_token_clear(struct isf_token *t);
 ISF_API int isf_org_disconnect(isf_ctx *ctx, const char *name, int local_only, int *revoked,
                                struct isf_error *err);
 /* Disconnect, then delete the record. */
-ISF_API int isf_org_remove(isf_ctx *ctx, const char *name, int local_only,
-                           struct isf_error *err);
+ISF_API int isf_org_remove(isf_ctx *ctx, const char *name, int local_only, struct isf_error *err);
 
 /* The loaded (and failed) plugins as a JSON array of
  * {name, kind, version, abi, path, capabilities, status, error}. */

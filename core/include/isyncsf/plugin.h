@@ -102,7 +102,7 @@ enum isf_option_type {
 };
 
 struct isf_option_spec {
-    const char *name;          /* NULL terminates the table */
+    const char *name; /* NULL terminates the table */
     enum isf_option_type type;
     const char *default_value; /* as text ("30", "true", "~/x"); NULL = no default */
     int required;              /* non-zero: the option must be given */
@@ -146,18 +146,18 @@ struct isf_session;
  */
 struct isf_http_request {
     uint32_t struct_size;
-    const char *method;           /* "GET", "POST" */
-    const char *url;              /* https only */
-    const char *const *headers;   /* NULL-terminated "Name: value" lines, or NULL */
-    const char *body;             /* request body, or NULL */
+    const char *method;         /* "GET", "POST" */
+    const char *url;            /* https only */
+    const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+    const char *body;           /* request body, or NULL */
     size_t body_len;
-    int sensitive;                /* non-zero: the body/headers carry secrets (never logged) */
+    int sensitive; /* non-zero: the body/headers carry secrets (never logged) */
 };
 
 struct isf_http_response {
     uint32_t struct_size;
-    long status;       /* HTTP status code */
-    char *body;        /* NUL-terminated; allocated by the host; free with host->http_free */
+    long status; /* HTTP status code */
+    char *body;  /* NUL-terminated; allocated by the host; free with host->http_free */
     size_t body_len;
     char *content_type; /* allocated by the host, or NULL */
 };
@@ -193,8 +193,8 @@ struct isf_host {
     int64_t (*opt_int)(const struct isf_host *h, const struct isf_opts *o, const char *key);
     int (*opt_bool)(const struct isf_host *h, const struct isf_opts *o, const char *key);
     size_t (*opt_list_size)(const struct isf_host *h, const struct isf_opts *o, const char *key);
-    const char *(*opt_list_get)(const struct isf_host *h, const struct isf_opts *o,
-                                const char *key, size_t i);
+    const char *(*opt_list_get)(const struct isf_host *h, const struct isf_opts *o, const char *key,
+                                size_t i);
     const struct isf_json *(*opt_json)(const struct isf_host *h, const struct isf_opts *o,
                                        const char *key);
 
@@ -204,7 +204,7 @@ struct isf_host {
     void (*json_free)(const struct isf_host *h, struct isf_json *v);
     const struct isf_json *(*json_get)(const struct isf_host *h, const struct isf_json *obj,
                                        const char *key);
-    const char *(*json_string)(const struct isf_host *h, const struct isf_json *v); /* or NULL */
+    const char *(*json_string)(const struct isf_host *h, const struct isf_json *v);    /* or NULL */
     int (*json_int)(const struct isf_host *h, const struct isf_json *v, int64_t *out); /* 0 ok */
     size_t (*json_array_size)(const struct isf_host *h, const struct isf_json *v);
     const struct isf_json *(*json_array_get)(const struct isf_host *h, const struct isf_json *v,
@@ -228,8 +228,8 @@ struct isf_host {
     int (*oauth_token)(const struct isf_host *h, const struct isf_org_view *org,
                        const char *const *form, struct isf_session *out, struct isf_error *err);
     /* RFC 7009 revocation of one token at the org. An already invalid token counts as revoked. */
-    int (*oauth_revoke)(const struct isf_host *h, const struct isf_org_view *org,
-                        const char *token, struct isf_error *err);
+    int (*oauth_revoke)(const struct isf_host *h, const struct isf_org_view *org, const char *token,
+                        struct isf_error *err);
     /* Record a session obtained another way (e.g. from an external helper). expires_at_ms may be
      * 0 when unknown; the core then applies the session TTL. */
     int (*session_set)(const struct isf_host *h, struct isf_session *out, const char *access_token,
@@ -313,15 +313,13 @@ struct isf_store_ops {
                uint64_t expected_revision, uint64_t *new_revision, struct isf_error *err);
     /* Delete with the same revision check; ISF_E_NOT_FOUND when absent. expected_revision 0
      * deletes whatever revision is there (used to drop a record too corrupt to read). */
-    int (*remove)(void *store, const char *name, uint64_t expected_revision,
-                  struct isf_error *err);
+    int (*remove)(void *store, const char *name, uint64_t expected_revision, struct isf_error *err);
     /* Every record name, in no particular order. */
     int (*list)(void *store, isf_store_list_cb cb, void *arg, struct isf_error *err);
     /* An exclusive per-record lock that holds across processes (single-flight refresh).
-     * Waits up to timeout_ms (ISF_E_TIMEOUT after; timeout_ms <= 0 tries once). The lock is released by unlock, or when the
-     * process dies. The record need not exist. */
-    int (*lock)(void *store, const char *name, int timeout_ms, void **lock,
-                struct isf_error *err);
+     * Waits up to timeout_ms (ISF_E_TIMEOUT after; timeout_ms <= 0 tries once). The lock is
+     * released by unlock, or when the process dies. The record need not exist. */
+    int (*lock)(void *store, const char *name, int timeout_ms, void **lock, struct isf_error *err);
     void (*unlock)(void *store, void *lock);
     /* ABI 1.0 ends here. */
 };
