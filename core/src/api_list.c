@@ -77,7 +77,8 @@ ISF_API int isf_org_list_json(isf_ctx *ctx, const struct isf_org_filter *f, char
     rc = ctx->store->store.list(ctx->store->instance, collect, &l, err);
     if (rc != ISF_OK)
         goto done;
-    qsort(l.names, l.n, sizeof(*l.names), by_name);
+    if (l.n > 1)
+        qsort(l.names, l.n, sizeof(*l.names), by_name);
     for (size_t i = 0; i < l.n; i++) {
         struct isf_org o;
         struct isf_error rerr;

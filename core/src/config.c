@@ -552,7 +552,7 @@ static int check_plugin_twice(const struct isf_config *cfg, const struct cfg_doc
         for (size_t j = 0; j < i; j++) {
             const struct isf_plugin_conf *a = &cfg->plugins[j];
             const char *sa = a->name ? a->name : a->path, *sb = b->name ? b->name : b->path;
-            if (!a->name == !b->name && strcmp(sa, sb) == 0)
+            if (sa && sb && !a->name == !b->name && strcmp(sa, sb) == 0)
                 return isf_err_set(err, ISF_E_CONFIG,
                                    "%s:%d: plugin '%s' is listed twice in plugins.load (first on "
                                    "line %d); keep one entry",
@@ -750,7 +750,7 @@ int isf_config_load(const char *explicit_path, struct isf_config **out, struct i
     rc = isf_config_defaults(&cfg, err);
     if (rc == ISF_OK)
         rc = open_file(path, explicit, &fp, err);
-    if (rc || !fp)
+    if (rc || !fp || !cfg)
         goto cleanup;
     cfg->file = path;
     path = NULL;

@@ -51,14 +51,12 @@ int cfg_is_null(const yaml_node_t *n)
 /* "a mapping", "a list", "nothing" or the quoted scalar (cut short). */
 static void describe(const yaml_node_t *n, char *buf, size_t len)
 {
-    if (!n) {
+    if (!n || (n->type == YAML_SCALAR_NODE && cfg_is_null(n))) {
         snprintf(buf, len, "nothing");
     } else if (n->type == YAML_MAPPING_NODE) {
         snprintf(buf, len, "a mapping");
     } else if (n->type == YAML_SEQUENCE_NODE) {
         snprintf(buf, len, "a list");
-    } else if (cfg_is_null(n)) {
-        snprintf(buf, len, "nothing");
     } else {
         const char *s = cfg_scalar(n);
         int cut = strlen(s) > CFG_QUOTE_MAX;

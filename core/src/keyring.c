@@ -189,7 +189,7 @@ int isf_keyring_from_bytes(const unsigned char key[ISF_KEY_LEN], struct isf_keyr
         return isf_err_set(err, ISF_E_USAGE, "isf_keyring_from_bytes: missing argument");
     *out = NULL;
     int rc = keyring_new(&kr, err);
-    if (rc == ISF_OK)
+    if (rc == ISF_OK && kr)
         rc = set_slot(kr, SLOT_MAIN, key, err);
     if (rc != ISF_OK) {
         isf_keyring_free(kr);
@@ -671,7 +671,7 @@ static int key_from_command(char *const argv[], unsigned char key[ISF_KEY_LEN],
 {
     char out[COMMAND_OUTPUT_MAX + 1];
     size_t got = 0;
-    pid_t pid;
+    pid_t pid = -1;
     int fd = -1, status = 0;
     if (!argv || !argv[0] || !*argv[0])
         return isf_err_set(err, ISF_E_CONFIG,
@@ -708,8 +708,8 @@ int isf_keyring_load(const struct isf_config *cfg, int create, struct isf_keyrin
         return isf_err_set(err, ISF_E_USAGE, "isf_keyring_load: missing argument");
     *out = NULL;
     int rc = keyring_new(&kr, err);
-    if (rc != ISF_OK)
-        return rc;
+    if (rc != ISF_OK || !kr)
+        return rc != ISF_OK ? rc : ISF_E_NOMEM;
     switch (cfg->key_source) {
     case ISF_KEY_FILE:
         rc = load_file_source(kr, cfg, create, err);

@@ -542,9 +542,9 @@ static int sf_get(void *store, const char *name, struct isf_blob *out, uint64_t 
     if (rc != ISF_OK)
         return rc;
     rc = read_rec(st, name, 1, &rec, err);
-    if (rc != ISF_OK) {
+    if (rc != ISF_OK || !rec.buf) {
         rec_release(st, &rec);
-        return rc;
+        return rc != ISF_OK ? rc : ISF_E_STORE;
     }
     /* Hand the read buffer over: move the payload to its start instead of copying it. */
     memmove(rec.buf, rec.buf + rec.off, rec.len);
