@@ -78,35 +78,27 @@ static int reseal(struct isf_ctx *ctx, struct isf_org *o, const char *field, cha
     return rc;
 }
 
-static int rotate_record(struct isf_ctx *ctx, const char *name, int *count, struct isf_error *err)
+static int rotate_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
 {
-    void *lock = NULL;
-    struct isf_org o;
-    int rc = isf_orgstore_lock(ctx, name, &lock, err);
-    if (rc != ISF_OK)
-        return rc;
-    rc = isf_orgstore_get(ctx, name, &o, err);
-    if (rc == ISF_E_NOT_FOUND) {
-        rc = ISF_OK; /* removed meanwhile */
-        goto unlock;
-    }
-    if (rc != ISF_OK)
-        goto unlock;
+    int *count = arg;
     int changed = 0;
-    rc = reseal(ctx, &o, "client_secret", &o.sealed_client_secret, &changed, err);
+    int rc = reseal(ctx, o, "client_secret", &o->sealed_client_secret, &changed, err);
     if (rc == ISF_OK)
-        rc = reseal(ctx, &o, "access_token", &o.sealed_access_token, &changed, err);
+        rc = reseal(ctx, o, "access_token", &o->sealed_access_token, &changed, err);
     if (rc == ISF_OK)
-        rc = reseal(ctx, &o, "refresh_token", &o.sealed_refresh_token, &changed, err);
+        rc = reseal(ctx, o, "refresh_token", &o->sealed_refresh_token, &changed, err);
     if (rc == ISF_OK && changed) {
-        rc = isf_orgstore_put(ctx, &o, err);
+        rc = isf_orgstore_put(ctx, o, err);
         if (rc == ISF_OK)
             (*count)++;
     }
-    isf_org_free_fields(&o);
-unlock:
-    isf_orgstore_unlock(ctx, lock);
     return rc;
+}
+
+static int rotate_record(struct isf_ctx *ctx, const char *name, int *count, struct isf_error *err)
+{
+    int rc = isf_orgstore_update(ctx, name, rotate_locked, count, err);
+    return rc == ISF_E_NOT_FOUND ? ISF_OK : rc; /* removed meanwhile */
 }
 
 /* Order makes it safe to cut at any point: the new key is on disk (key file .next) before any

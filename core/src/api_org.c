@@ -124,38 +124,33 @@ done:
     return rc;
 }
 
+static int edit_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
+{
+    const struct isf_org_settings *s = arg;
+    int changed;
+    int rc = apply_settings(ctx, o, s, &changed, err);
+    if (rc == ISF_OK)
+        rc = check_with_plugin(ctx, o, err);
+    if (rc == ISF_OK && changed && (o->sealed_access_token || o->sealed_refresh_token)) {
+        /* Tokens belong to the old mode/host/app: drop them rather than use them wrongly. */
+        free(o->sealed_access_token);
+        free(o->sealed_refresh_token);
+        o->sealed_access_token = o->sealed_refresh_token = NULL;
+        o->token_issued_at = o->token_expires_at = 0;
+        if (isf_org_set(&o->status, "new") ||
+            isf_org_set(&o->status_detail, "settings changed; run isyncsf org connect"))
+            rc = oom(err);
+    }
+    if (rc == ISF_OK)
+        rc = isf_orgstore_put(ctx, o, err);
+    return rc;
+}
+
 ISF_API int isf_org_edit(isf_ctx *ctx, const char *name, const struct isf_org_settings *s,
                          struct isf_error *err)
 {
     isf_err_init(err);
-    void *lock = NULL;
-    struct isf_org o;
-    int rc = isf_orgstore_lock(ctx, name, &lock, err);
-    if (rc != ISF_OK)
-        return rc;
-    rc = isf_orgstore_get(ctx, name, &o, err);
-    if (rc != ISF_OK)
-        goto unlock;
-    int changed;
-    rc = apply_settings(ctx, &o, s, &changed, err);
-    if (rc == ISF_OK)
-        rc = check_with_plugin(ctx, &o, err);
-    if (rc == ISF_OK && changed && (o.sealed_access_token || o.sealed_refresh_token)) {
-        /* Tokens belong to the old mode/host/app: drop them rather than use them wrongly. */
-        free(o.sealed_access_token);
-        free(o.sealed_refresh_token);
-        o.sealed_access_token = o.sealed_refresh_token = NULL;
-        o.token_issued_at = o.token_expires_at = 0;
-        if (isf_org_set(&o.status, "new") ||
-            isf_org_set(&o.status_detail, "settings changed; run isyncsf org connect"))
-            rc = oom(err);
-    }
-    if (rc == ISF_OK)
-        rc = isf_orgstore_put(ctx, &o, err);
-    isf_org_free_fields(&o);
-unlock:
-    isf_orgstore_unlock(ctx, lock);
-    return rc;
+    return isf_orgstore_update(ctx, name, edit_locked, (void *)s, err);
 }
 
 /* Status rules after a failed attempt: a person is needed → expired; a passing failure →
@@ -183,25 +178,15 @@ static int mark_connected(struct isf_org *o, struct isf_error *err)
     return ISF_OK;
 }
 
-ISF_API int isf_org_connect(isf_ctx *ctx, const char *name, const struct isf_connect_options *co,
-                            struct isf_error *err)
+static int connect_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
 {
-    (void)co; /* browser options are used by the web server modes */
-    isf_err_init(err);
-    void *lock = NULL;
-    struct isf_org o = {0};
+    (void)arg; /* browser options are used by the web server modes */
     struct isf_conn c = {0};
     struct isf_view_buf vb = {0};
     struct isf_session s = {0};
-    int rc = isf_orgstore_lock(ctx, name, &lock, err);
-    if (rc != ISF_OK)
-        return rc;
-    rc = isf_orgstore_get(ctx, name, &o, err);
-    if (rc != ISF_OK)
-        goto unlock;
-    rc = isf_conn_open(ctx, &o, &c, err);
+    int rc = isf_conn_open(ctx, o, &c, err);
     if (rc == ISF_OK)
-        rc = isf_org_view_load(ctx, &o, 0, &vb, err);
+        rc = isf_org_view_load(ctx, o, 0, &vb, err);
     if (rc != ISF_OK)
         goto done;
     rc = c.auth->auth.connect(c.auth->instance, &vb.view, &s, err);
@@ -209,9 +194,9 @@ ISF_API int isf_org_connect(isf_ctx *ctx, const char *name, const struct isf_con
     if (rc != ISF_OK)
         goto failed;
     /* A reconnect fully replaces the old grant: drop the old refresh token first. */
-    free(o.sealed_refresh_token);
-    o.sealed_refresh_token = NULL;
-    rc = isf_org_apply_session(ctx, &o, &s, err);
+    free(o->sealed_refresh_token);
+    o->sealed_refresh_token = NULL;
+    rc = isf_org_apply_session(ctx, o, &s, err);
     if (rc != ISF_OK)
         goto done;
     isf_free_secret(c.access_token);
@@ -222,20 +207,24 @@ ISF_API int isf_org_connect(isf_ctx *ctx, const char *name, const struct isf_con
         rc = isf_org_check_package(&c, err);
     if (rc != ISF_OK)
         goto failed;
-    o.connected_at = o.last_tested_at = isf_now_ms();
-    rc = mark_connected(&o, err);
+    o->connected_at = o->last_tested_at = isf_now_ms();
+    rc = mark_connected(o, err);
     if (rc == ISF_OK)
-        rc = isf_orgstore_put(ctx, &o, err);
+        rc = isf_orgstore_put(ctx, o, err);
     goto done;
 failed:
-    record_failure(ctx, &o, err);
+    record_failure(ctx, o, err);
 done:
     isf_session_clear(&s);
     isf_conn_close(&c);
-    isf_org_free_fields(&o);
-unlock:
-    isf_orgstore_unlock(ctx, lock);
     return rc;
+}
+
+ISF_API int isf_org_connect(isf_ctx *ctx, const char *name, const struct isf_connect_options *co,
+                            struct isf_error *err)
+{
+    isf_err_init(err);
+    return isf_orgstore_update(ctx, name, connect_locked, (void *)co, err);
 }
 
 static int require_connectable(const struct isf_org *o, struct isf_error *err)
@@ -253,37 +242,32 @@ static int require_connectable(const struct isf_org *o, struct isf_error *err)
     return ISF_OK;
 }
 
-ISF_API int isf_org_test(isf_ctx *ctx, const char *name, struct isf_error *err)
+static int test_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
 {
-    isf_err_init(err);
-    void *lock = NULL;
-    struct isf_org o = {0};
+    (void)arg;
     struct isf_conn c = {0};
-    int rc = isf_orgstore_lock(ctx, name, &lock, err);
-    if (rc != ISF_OK)
-        return rc;
-    rc = isf_orgstore_get(ctx, name, &o, err);
-    if (rc != ISF_OK)
-        goto unlock;
-    rc = require_connectable(&o, err);
+    int rc = require_connectable(o, err);
     if (rc == ISF_OK)
-        rc = isf_conn_open(ctx, &o, &c, err);
+        rc = isf_conn_open(ctx, o, &c, err);
     if (rc == ISF_OK)
         rc = isf_org_ping(&c, err);
     if (rc == ISF_OK) {
-        o.last_tested_at = isf_now_ms();
-        rc = mark_connected(&o, err);
+        o->last_tested_at = isf_now_ms();
+        rc = mark_connected(o, err);
         if (rc == ISF_OK)
-            rc = isf_orgstore_put(ctx, &o, err);
+            rc = isf_orgstore_put(ctx, o, err);
     } else if (err->code == ISF_E_AUTH || err->code == ISF_E_TRANSIENT) {
-        o.last_tested_at = isf_now_ms();
-        record_failure(ctx, &o, err);
+        o->last_tested_at = isf_now_ms();
+        record_failure(ctx, o, err);
     }
     isf_conn_close(&c);
-    isf_org_free_fields(&o);
-unlock:
-    isf_orgstore_unlock(ctx, lock);
     return rc;
+}
+
+ISF_API int isf_org_test(isf_ctx *ctx, const char *name, struct isf_error *err)
+{
+    isf_err_init(err);
+    return isf_orgstore_update(ctx, name, test_locked, NULL, err);
 }
 
 ISF_API int isf_org_show_json(isf_ctx *ctx, const char *name, char **json, struct isf_error *err)
@@ -323,38 +307,28 @@ static int token_out(struct isf_ctx *ctx, const struct isf_org *o, struct isf_to
 }
 
 /* Refresh under the lock, re-reading first: another process may have refreshed meanwhile. */
-static int refresh_for_token(struct isf_ctx *ctx, const char *name, struct isf_token *out,
-                             struct isf_error *err)
+static int refresh_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
 {
-    void *lock = NULL;
-    struct isf_org o = {0};
-    struct isf_conn c = {0};
-    int rc = isf_orgstore_lock(ctx, name, &lock, err);
-    if (rc != ISF_OK)
-        return rc;
-    rc = isf_orgstore_get(ctx, name, &o, err);
-    if (rc != ISF_OK)
-        goto unlock;
-    if (!token_is_fresh(ctx, &o)) {
-        rc = require_connectable(&o, err);
+    struct isf_token *out = arg;
+    int rc = ISF_OK;
+    if (!token_is_fresh(ctx, o)) {
+        struct isf_conn c = {0};
+        rc = require_connectable(o, err);
         if (rc == ISF_OK)
-            rc = isf_conn_open(ctx, &o, &c, err);
+            rc = isf_conn_open(ctx, o, &c, err);
         if (rc == ISF_OK)
             rc = isf_conn_refresh(&c, err);
-        if (rc == ISF_OK && strcmp(o.status, "connected") != 0) {
-            rc = mark_connected(&o, err);
+        if (rc == ISF_OK && strcmp(o->status, "connected") != 0) {
+            rc = mark_connected(o, err);
             if (rc == ISF_OK)
-                rc = isf_orgstore_put(ctx, &o, err);
+                rc = isf_orgstore_put(ctx, o, err);
         } else if (rc == ISF_E_AUTH || rc == ISF_E_TRANSIENT) {
-            record_failure(ctx, &o, err);
+            record_failure(ctx, o, err);
         }
         isf_conn_close(&c);
     }
     if (rc == ISF_OK)
-        rc = token_out(ctx, &o, out, err);
-    isf_org_free_fields(&o);
-unlock:
-    isf_orgstore_unlock(ctx, lock);
+        rc = token_out(ctx, o, out, err);
     return rc;
 }
 
@@ -373,7 +347,7 @@ ISF_API int isf_org_token(isf_ctx *ctx, const char *name, struct isf_token *out,
     else {
         rc = require_connectable(&o, err);
         if (rc == ISF_OK)
-            rc = refresh_for_token(ctx, name, out, err);
+            rc = isf_orgstore_update(ctx, name, refresh_locked, out, err);
     }
     isf_org_free_fields(&o);
     if (rc != ISF_OK)
@@ -433,23 +407,24 @@ static int disconnect_locked(struct isf_ctx *ctx, struct isf_org *o, int local_o
     return isf_orgstore_put(ctx, o, err);
 }
 
+struct disconnect_args {
+    int local_only;
+    int *revoked;
+};
+
+static int disconnect_cb(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
+{
+    struct disconnect_args *a = arg;
+    return disconnect_locked(ctx, o, a->local_only, a->revoked, err);
+}
+
 ISF_API int isf_org_disconnect(isf_ctx *ctx, const char *name, int local_only, int *revoked,
                                struct isf_error *err)
 {
     isf_err_init(err);
     *revoked = 0;
-    void *lock = NULL;
-    struct isf_org o;
-    int rc = isf_orgstore_lock(ctx, name, &lock, err);
-    if (rc != ISF_OK)
-        return rc;
-    rc = isf_orgstore_get(ctx, name, &o, err);
-    if (rc == ISF_OK) {
-        rc = disconnect_locked(ctx, &o, local_only, revoked, err);
-        isf_org_free_fields(&o);
-    }
-    isf_orgstore_unlock(ctx, lock);
-    return rc;
+    struct disconnect_args a = {local_only, revoked};
+    return isf_orgstore_update(ctx, name, disconnect_cb, &a, err);
 }
 
 ISF_API int isf_org_remove(isf_ctx *ctx, const char *name, int local_only, struct isf_error *err)

@@ -84,6 +84,23 @@ void isf_orgstore_unlock(struct isf_ctx *ctx, void *lock)
         ctx->store->store.unlock(ctx->store->instance, lock);
 }
 
+int isf_orgstore_update(struct isf_ctx *ctx, const char *name, isf_org_fn fn, void *arg,
+                        struct isf_error *err)
+{
+    void *lock = NULL;
+    struct isf_org o;
+    int rc = isf_orgstore_lock(ctx, name, &lock, err);
+    if (rc != ISF_OK)
+        return rc;
+    rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc == ISF_OK) {
+        rc = fn(ctx, &o, arg, err);
+        isf_org_free_fields(&o);
+    }
+    isf_orgstore_unlock(ctx, lock);
+    return rc;
+}
+
 int isf_org_seal(struct isf_ctx *ctx, struct isf_org *o, const char *field_name, char **field,
                  const char *value, struct isf_error *err)
 {

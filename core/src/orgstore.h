@@ -15,6 +15,13 @@ int isf_orgstore_remove(struct isf_ctx *ctx, const struct isf_org *o, struct isf
 int isf_orgstore_lock(struct isf_ctx *ctx, const char *name, void **lock, struct isf_error *err);
 void isf_orgstore_unlock(struct isf_ctx *ctx, void *lock);
 
+/* Locked read-modify-write: take the record's lock, read it, call fn (which writes it with
+ * isf_orgstore_put when it changes it), release the record and the lock. fn's status is
+ * returned. Every change to an existing record goes through here, so none skips the lock. */
+typedef int (*isf_org_fn)(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err);
+int isf_orgstore_update(struct isf_ctx *ctx, const char *name, isf_org_fn fn, void *arg,
+                        struct isf_error *err);
+
 /* Seal a secret into *field (replacing it); NULL/"" value clears the field. */
 int isf_org_seal(struct isf_ctx *ctx, struct isf_org *o, const char *field_name, char **field,
                  const char *value, struct isf_error *err);

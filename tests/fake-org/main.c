@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,28 +329,52 @@ static int write_port_file(const char *path, unsigned port)
     return 0;
 }
 
-/* One thread per connection: a delay fault then stalls only its own connection, and keep-alive
- * connections are served without any hand-off between threads. */
-static struct MHD_Daemon *start_daemon(struct fo_server *srv, unsigned port, const char *cert,
-                                       const char *key)
+/* The listening socket is made here rather than by MHD so the port (and so the base URL every
+ * handler reads) is known before any request thread exists. */
+static int open_listener(long port, unsigned *bound)
 {
     struct sockaddr_in addr;
+    socklen_t len = sizeof(addr);
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+    if (fd < 0)
+        goto fail;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 1024) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
+        goto fail;
+    *bound = ntohs(addr.sin_port);
+    return fd;
+fail:
+    fprintf(stderr, "fake-org: cannot listen on 127.0.0.1:%ld: %s (pick another --port, or 0)\n",
+            port, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* One thread per connection: a delay fault then stalls only its own connection, and keep-alive
+ * connections are served without any hand-off between threads. MHD owns (and closes) fd. */
+static struct MHD_Daemon *start_daemon(struct fo_server *srv, int fd, const char *cert,
+                                       const char *key)
+{
     unsigned flags = MHD_USE_TLS | MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ITC;
 
     if (srv->verbose)
         flags |= MHD_USE_ERROR_LOG;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, fo_access_handler, srv, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
+        flags, 0, NULL, NULL, fo_access_handler, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
         MHD_OPTION_NOTIFY_COMPLETED, fo_request_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
         fo_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)(512 * 1024), MHD_OPTION_END);
 }
 
 static void free_clients(struct fo_server *srv)
@@ -373,24 +398,26 @@ static void wait_for_stop_signal(const sigset_t *set)
 static int run(struct fo_server *srv, const struct options *o, const sigset_t *stop)
 {
     struct MHD_Daemon *daemon = NULL;
-    const union MHD_DaemonInfo *info;
     char *cert = read_file(o->cert), *key = read_file(o->key);
+    unsigned port = 0;
+    int fd = -1;
     int rc = 1;
 
     if (!cert || !key)
         goto out;
-    snprintf(srv->base_url, sizeof(srv->base_url), "https://127.0.0.1:%ld", o->port);
-    daemon = start_daemon(srv, (unsigned)o->port, cert, key);
+    fd = open_listener(o->port, &port);
+    if (fd < 0)
+        goto out;
+    snprintf(srv->base_url, sizeof(srv->base_url), "https://127.0.0.1:%u", port);
+    daemon = start_daemon(srv, fd, cert, key);
     if (!daemon) {
-        fprintf(stderr, "fake-org: cannot listen on 127.0.0.1:%ld with that certificate and key "
-                        "(port in use, or a bad PEM file?)\n",
-                o->port);
+        fprintf(stderr, "fake-org: cannot start the HTTPS server; are %s and %s a matching PEM "
+                        "certificate and key?\n",
+                o->cert, o->key);
+        close(fd);
         goto out;
     }
-    info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);
-    snprintf(srv->base_url, sizeof(srv->base_url), "https://127.0.0.1:%u",
-             (unsigned)info->port);
-    if (o->port_file && write_port_file(o->port_file, info->port) != 0)
+    if (o->port_file && write_port_file(o->port_file, port) != 0)
         goto out;
     fprintf(stderr, "fake-org: listening on %s\n", srv->base_url);
     wait_for_stop_signal(stop);
