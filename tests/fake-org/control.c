@@ -14,8 +14,8 @@
 
 static const char *env_names[] = {"production", "sandbox", "scratch"};
 static const char *package_names[] = {"installed", "absent", "forbidden", "forbidden-all"};
-static const char *fault_names[] = {"status", "delay", "malformed", "huge", "unauthorized",
-                                    "close"};
+static const char *fault_names[] = {"status", "delay",        "malformed",
+                                    "huge",   "unauthorized", "close"};
 
 static int name_index(const char *name, const char **names, int n)
 {
@@ -82,9 +82,9 @@ static json_t *knobs_json(const struct fo_knobs *k)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:b}", "env",
                      env_names[k->env], "package", package_names[k->package], "package_version",
-                     k->package_version, "namespace", k->namespace_prefix, "org_name",
-                     k->org_name, "username", k->username, "token_ttl", (json_int_t)k->token_ttl,
-                     "deny", k->deny, "rotate_refresh", k->rotate_refresh, "issued_at_seconds",
+                     k->package_version, "namespace", k->namespace_prefix, "org_name", k->org_name,
+                     "username", k->username, "token_ttl", (json_int_t)k->token_ttl, "deny",
+                     k->deny, "rotate_refresh", k->rotate_refresh, "issued_at_seconds",
                      k->issued_at_seconds, "require_secret", k->require_secret);
 }
 
@@ -208,12 +208,12 @@ static int apply_fault_key(struct fo_fault *f, const char *key, json_t *v)
         f->kind = (enum fo_fault_kind)kind;
         return kind < 0 ? -1 : 0;
     }
-    if (strcmp(key, "path_prefix") == 0)
-        return json_is_string(v) && strlen(json_string_value(v)) < sizeof(f->path_prefix)
-                   ? (snprintf(f->path_prefix, sizeof(f->path_prefix), "%s",
-                               json_string_value(v)),
-                      0)
-                   : -1;
+    if (strcmp(key, "path_prefix") == 0) {
+        if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(f->path_prefix))
+            return -1;
+        snprintf(f->path_prefix, sizeof(f->path_prefix), "%s", json_string_value(v));
+        return 0;
+    }
     if (strcmp(key, "status") == 0) {
         if (fault_int(&n, v, 100, 599) != 0)
             return -1;
@@ -246,7 +246,7 @@ static enum MHD_Result fault(struct fo_server *srv, struct fo_request *req)
 
     if (!body)
         return control_error(req, 400, "the body must be a JSON object");
-    f.kind = (enum fo_fault_kind)-1;
+    f.kind = (enum fo_fault_kind) - 1;
     json_object_foreach(body, key, v)
     {
         int rc = apply_fault_key(&f, key, v);
@@ -257,8 +257,9 @@ static enum MHD_Result fault(struct fo_server *srv, struct fo_request *req)
         }
     }
     if ((int)f.kind < 0) {
-        snprintf(msg, sizeof(msg), "a fault needs a kind: status, delay, malformed, huge, "
-                                   "unauthorized or close");
+        snprintf(msg, sizeof(msg),
+                 "a fault needs a kind: status, delay, malformed, huge, "
+                 "unauthorized or close");
         goto fail;
     }
     if (fo_state_add_fault(srv, &f) != 0) {
@@ -267,8 +268,9 @@ static enum MHD_Result fault(struct fo_server *srv, struct fo_request *req)
         goto fail;
     }
     json_decref(body);
-    return fo_reply_json(req, 200, json_pack("{s:s, s:I}", "kind", fault_names[f.kind], "count",
-                                             (json_int_t)f.count));
+    return fo_reply_json(
+        req, 200,
+        json_pack("{s:s, s:I}", "kind", fault_names[f.kind], "count", (json_int_t)f.count));
 fail:
     json_decref(body);
     fo_fault_clear(&f);
@@ -373,8 +375,7 @@ static enum MHD_Result huge_answer(struct fo_request *req, size_t bytes)
     return rc;
 }
 
-enum MHD_Result fo_fault_answer(struct fo_server *srv, struct fo_request *req,
-                                struct fo_fault *f)
+enum MHD_Result fo_fault_answer(struct fo_server *srv, struct fo_request *req, struct fo_fault *f)
 {
     static const char malformed[] = "{\"access_token\":\"00D000000000001!AQ4AQFakeTrunc";
     const char *body;

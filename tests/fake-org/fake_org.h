@@ -86,7 +86,7 @@ struct fo_token {
     uint64_t family; /* refresh-token family: a refresh token and what it issued; 0 = none */
     time_t issued_at;
     time_t expires_at; /* 0 = never; a revoked token is removed from the table */
-    bool rotated; /* a refresh token replaced under rotation; reusing it kills the family */
+    bool rotated;      /* a refresh token replaced under rotation; reusing it kills the family */
     char *scope;
     char *redirect_uri;   /* codes only */
     char *code_challenge; /* codes only; NULL without PKCE */
@@ -146,9 +146,8 @@ struct fo_request {
 
 /* server.c: MHD callbacks, routing and answers. */
 enum MHD_Result fo_access_handler(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls);
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls);
 void fo_request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                           enum MHD_RequestTerminationCode toe);
 size_t fo_unescape(void *cls, struct MHD_Connection *conn, char *s);

@@ -39,7 +39,10 @@ static void usage(FILE *out)
 
 static int usage_error(const char *what, const char *value)
 {
-    fprintf(stderr, "fake-org: %s: '%s'\n", what, value ? value : "");
+    if (value && *value)
+        fprintf(stderr, "fake-org: %s: '%s'\n", what, value);
+    else
+        fprintf(stderr, "fake-org: %s\n", what);
     usage(stderr);
     return -1;
 }
@@ -194,11 +197,11 @@ static int parse_knob_option(struct fo_server *srv, int opt, const char *arg)
         return set_knob_string(k->namespace_prefix, sizeof(k->namespace_prefix),
                                "--namespace is empty or too long", arg);
     case OPT_ORG_NAME:
-        return set_knob_string(k->org_name, sizeof(k->org_name),
-                               "--org-name is empty or too long", arg);
+        return set_knob_string(k->org_name, sizeof(k->org_name), "--org-name is empty or too long",
+                               arg);
     case OPT_USERNAME:
-        return set_knob_string(k->username, sizeof(k->username),
-                               "--username is empty or too long", arg);
+        return set_knob_string(k->username, sizeof(k->username), "--username is empty or too long",
+                               arg);
     }
     return usage_error("unknown option", arg);
 }
@@ -214,7 +217,7 @@ static int parse_option(struct fo_server *srv, struct options *o, int opt, const
         return 0;
     case OPT_PORT:
         return parse_long(arg, 0, 65535, &o->port) == 0 ? 0
-                                                         : usage_error("--port wants 0-65535", arg);
+                                                        : usage_error("--port wants 0-65535", arg);
     case OPT_PORT_FILE:
         o->port_file = arg;
         return 0;
@@ -370,11 +373,10 @@ static struct MHD_Daemon *start_daemon(struct fo_server *srv, int fd, const char
         flags |= MHD_USE_ERROR_LOG;
     return MHD_start_daemon(
         flags, 0, NULL, NULL, fo_access_handler, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key,
-        MHD_OPTION_NOTIFY_COMPLETED, fo_request_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-        fo_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)(512 * 1024), MHD_OPTION_END);
+        MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_NOTIFY_COMPLETED,
+        fo_request_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, fo_unescape, NULL,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_END);
 }
 
 static void free_clients(struct fo_server *srv)
@@ -411,8 +413,9 @@ static int run(struct fo_server *srv, const struct options *o, const sigset_t *s
     snprintf(srv->base_url, sizeof(srv->base_url), "https://127.0.0.1:%u", port);
     daemon = start_daemon(srv, fd, cert, key);
     if (!daemon) {
-        fprintf(stderr, "fake-org: cannot start the HTTPS server; are %s and %s a matching PEM "
-                        "certificate and key?\n",
+        fprintf(stderr,
+                "fake-org: cannot start the HTTPS server; are %s and %s a matching PEM "
+                "certificate and key?\n",
                 o->cert, o->key);
         close(fd);
         goto out;

@@ -217,8 +217,8 @@ static enum MHD_Result code_error(struct fo_request *req, enum fo_code_result rc
 }
 
 /* Issues the refresh token (when the scope asks for one) and the access token of a new family. */
-static enum MHD_Result issue_code_tokens(struct fo_server *srv, struct fo_request *req,
-                                         int client, const char *scope)
+static enum MHD_Result issue_code_tokens(struct fo_server *srv, struct fo_request *req, int client,
+                                         const char *scope)
 {
     char access[FO_TOKEN_MAX], refresh[FO_TOKEN_MAX];
     bool want_refresh = scope_has(scope, "refresh_token") || scope_has(scope, "offline_access");
@@ -286,8 +286,7 @@ enum MHD_Result fo_oauth_token(struct fo_server *srv, struct fo_request *req)
 }
 
 /* 302 to redirect_uri with extra query parameters appended (values already encoded). */
-static enum MHD_Result redirect(struct fo_request *req, const char *redirect_uri,
-                                const char *query)
+static enum MHD_Result redirect(struct fo_request *req, const char *redirect_uri, const char *query)
 {
     size_t len = strlen(redirect_uri) + strlen(query) + 2;
     char *location = malloc(len);
@@ -295,16 +294,15 @@ static enum MHD_Result redirect(struct fo_request *req, const char *redirect_uri
 
     if (!location)
         return MHD_NO;
-    snprintf(location, len, "%s%c%s", redirect_uri, strchr(redirect_uri, '?') ? '&' : '?',
-             query);
+    snprintf(location, len, "%s%c%s", redirect_uri, strchr(redirect_uri, '?') ? '&' : '?', query);
     rc = fo_reply(req, 302, "text/plain", "", 0, MHD_HTTP_HEADER_LOCATION, location);
     free(location);
     return rc;
 }
 
 static enum MHD_Result redirect_with(struct fo_request *req, const char *redirect_uri,
-                                     const char *k1, const char *v1, const char *k2,
-                                     const char *v2, const char *state)
+                                     const char *k1, const char *v1, const char *k2, const char *v2,
+                                     const char *state)
 {
     char *e1 = fo_url_encode(v1), *e2 = fo_url_encode(v2);
     char *es = state ? fo_url_encode(state) : NULL;
@@ -381,9 +379,8 @@ enum MHD_Result fo_oauth_authorize(struct fo_server *srv, struct fo_request *req
     if (knobs.deny)
         return redirect_with(req, redirect_uri, "error", "access_denied", "error_description",
                              "end-user denied authorization", state);
-    if (fo_state_issue(srv, FO_TOKEN_CODE, client, 0,
-                       scope && *scope ? scope : DEFAULT_CODE_SCOPE, redirect_uri,
-                       challenge && *challenge ? challenge : NULL, code, sizeof(code),
+    if (fo_state_issue(srv, FO_TOKEN_CODE, client, 0, scope && *scope ? scope : DEFAULT_CODE_SCOPE,
+                       redirect_uri, challenge && *challenge ? challenge : NULL, code, sizeof(code),
                        NULL) != 0)
         return oauth_error(req, 500, "server_error", "could not issue a code");
     return redirect_code(req, redirect_uri, code, state);
@@ -421,9 +418,9 @@ static json_t *introspection(struct fo_server *srv, const struct fo_token_info *
 
     fo_state_knobs(srv, &knobs);
     id_url(srv, sub, sizeof(sub));
-    obj = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "active", 1, "scope",
-                    info->scope, "client_id", srv->clients[info->client].id, "username",
-                    knobs.username, "sub", sub, "token_type",
+    obj = json_pack("{s:b, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "active", 1, "scope", info->scope,
+                    "client_id", srv->clients[info->client].id, "username", knobs.username, "sub",
+                    sub, "token_type",
                     info->kind == FO_TOKEN_ACCESS ? "access_token" : "refresh_token", "iat",
                     (json_int_t)info->issued_at, "nbf", (json_int_t)info->issued_at);
     if (obj && info->expires_at)
@@ -484,9 +481,9 @@ static json_t *identity_urls(const struct fo_server *srv, const char *version)
                      "s:s, s:s}",
                      "enterprise", u[0], "metadata", u[1], "partner", u[2], "rest", u[3],
                      "sobjects", u[4], "search", u[5], "query", u[6], "recent", u[7],
-                     "tooling_soap", u[8], "tooling_rest", u[9], "profile", u[10], "feeds",
-                     u[11], "groups", u[12], "users", u[13], "feed_items", u[14],
-                     "feed_elements", u[15], "custom_domain", u[16]);
+                     "tooling_soap", u[8], "tooling_rest", u[9], "profile", u[10], "feeds", u[11],
+                     "groups", u[12], "users", u[13], "feed_items", u[14], "feed_elements", u[15],
+                     "custom_domain", u[16]);
 }
 
 static json_t *photos(const struct fo_server *srv)
@@ -514,8 +511,8 @@ enum MHD_Result fo_oauth_userinfo(struct fo_server *srv, struct fo_request *req)
                   "sub", sub, "user_id", srv->user_id, "organization_id", srv->org_id,
                   "preferred_username", knobs.username, "nickname", "integration", "name",
                   "Integration User", "email", knobs.username, "email_verified", 1, "given_name",
-                  "Integration", "family_name", "User", "zoneinfo", "America/Los_Angeles",
-                  "photos", photos(srv), "is_salesforce_integration_user", 1, "urls",
+                  "Integration", "family_name", "User", "zoneinfo", "America/Los_Angeles", "photos",
+                  photos(srv), "is_salesforce_integration_user", 1, "urls",
                   identity_urls(srv, fo_query_arg(req, "version")), "active", 1, "user_type",
                   "STANDARD", "language", "en_US", "locale", "en_US", "utcOffset", -28800000,
                   "updated_at", "2026-01-01T00:00:00Z", "is_app_installed", 1));
@@ -541,8 +538,8 @@ enum MHD_Result fo_identity(struct fo_server *srv, struct fo_request *req)
                   "id", self, "asserted_user", 1, "user_id", srv->user_id, "organization_id",
                   srv->org_id, "username", knobs.username, "nick_name", "integration",
                   "display_name", "Integration User", "email", knobs.username, "photos",
-                  photos(srv), "urls", identity_urls(srv, fo_query_arg(req, "version")),
-                  "active", 1, "user_type", "STANDARD", "language", "en_US", "locale", "en_US",
-                  "utcOffset", -28800000, "last_modified_date", "2026-01-01T00:00:00.000+0000",
+                  photos(srv), "urls", identity_urls(srv, fo_query_arg(req, "version")), "active",
+                  1, "user_type", "STANDARD", "language", "en_US", "locale", "en_US", "utcOffset",
+                  -28800000, "last_modified_date", "2026-01-01T00:00:00.000+0000",
                   "is_app_installed", 1));
 }

@@ -132,12 +132,16 @@ static bool soql_where_eq(const char *q, const char *field, char *out, size_t si
     return false;
 }
 
-/* Whether the package matches the query: installed, and the namespace asked for (if any) is ours. */
-static bool package_matches(const struct fo_knobs *knobs, const char *q, const char *field)
+/* Whether the package matches the query: installed, and the namespace asked for (if any) is ours.
+ */
+/* Whether the package is there for a query. `forbidden` means only the Tooling API is closed to
+ * the user: the package is installed, and PackageLicense (the fallback) still shows it. */
+static bool package_matches(const struct fo_knobs *knobs, const char *q, const char *field,
+                            bool tooling)
 {
     char ns[128];
 
-    if (knobs->package != FO_PKG_INSTALLED)
+    if (knobs->package != FO_PKG_INSTALLED && (tooling || knobs->package != FO_PKG_FORBIDDEN))
         return false;
     if (!soql_where_eq(q, field, ns, sizeof(ns)))
         return true;
@@ -157,8 +161,7 @@ static json_t *query_result(json_t *records)
 {
     size_t n = json_array_size(records);
 
-    return json_pack("{s:I, s:b, s:o}", "totalSize", (json_int_t)n, "done", 1, "records",
-                     records);
+    return json_pack("{s:I, s:b, s:o}", "totalSize", (json_int_t)n, "done", 1, "records", records);
 }
 
 static json_t *organization_record(const struct fo_server *srv, const struct fo_knobs *k,
@@ -180,9 +183,9 @@ static json_t *package_license_record(const struct fo_knobs *k, const char *vers
 
     fo_salesforce_id("0500b000000FaKe", id);
     return json_pack("{s:o, s:s, s:s, s:s, s:n, s:i, s:i}", "attributes",
-                     attributes("PackageLicense", version, false, id), "Id", id,
-                     "NamespacePrefix", k->namespace_prefix, "Status", "Active", "ExpirationDate",
-                     "AllowedLicenses", -1, "UsedLicenses", 0);
+                     attributes("PackageLicense", version, false, id), "Id", id, "NamespacePrefix",
+                     k->namespace_prefix, "Status", "Active", "ExpirationDate", "AllowedLicenses",
+                     -1, "UsedLicenses", 0);
 }
 
 static enum MHD_Result query(struct fo_server *srv, struct fo_request *req, const char *version,
@@ -204,7 +207,7 @@ static enum MHD_Result query(struct fo_server *srv, struct fo_request *req, cons
                               "attempting to use a custom object, be sure to append the '__c' "
                               "after the entity name.");
         records = json_array();
-        if (records && package_matches(&k, q, "NamespacePrefix"))
+        if (records && package_matches(&k, q, "NamespacePrefix", false))
             json_array_append_new(records, package_license_record(&k, version));
     } else {
         return rest_error(srv, req, 400, "MALFORMED_QUERY",
@@ -224,15 +227,14 @@ static json_t *subscriber_package_record(const struct fo_knobs *k, const char *v
     fo_salesforce_id("04t0b000000FaKe", ver_id);
     snprintf(name, sizeof(name), "%s package", k->namespace_prefix);
     snprintf(ver_name, sizeof(ver_name), "Version %d.%d", v[0], v[1]);
-    return json_pack(
-        "{s:o, s:s, s:s, s:{s:o, s:s, s:s}, s:{s:o, s:s, s:s, s:i, s:i, s:i, s:i}}", "attributes",
-        attributes("InstalledSubscriberPackage", version, true, id), "Id", id,
-        "SubscriberPackageId", pkg_id, "SubscriberPackage", "attributes",
-        attributes("SubscriberPackage", version, true, pkg_id), "NamespacePrefix",
-        k->namespace_prefix, "Name", name, "SubscriberPackageVersion", "attributes",
-        attributes("SubscriberPackageVersion", version, true, ver_id), "Id", ver_id, "Name",
-        ver_name, "MajorVersion", v[0], "MinorVersion", v[1], "PatchVersion", v[2],
-        "BuildNumber", v[3]);
+    return json_pack("{s:o, s:s, s:s, s:{s:o, s:s, s:s}, s:{s:o, s:s, s:s, s:i, s:i, s:i, s:i}}",
+                     "attributes", attributes("InstalledSubscriberPackage", version, true, id),
+                     "Id", id, "SubscriberPackageId", pkg_id, "SubscriberPackage", "attributes",
+                     attributes("SubscriberPackage", version, true, pkg_id), "NamespacePrefix",
+                     k->namespace_prefix, "Name", name, "SubscriberPackageVersion", "attributes",
+                     attributes("SubscriberPackageVersion", version, true, ver_id), "Id", ver_id,
+                     "Name", ver_name, "MajorVersion", v[0], "MinorVersion", v[1], "PatchVersion",
+                     v[2], "BuildNumber", v[3]);
 }
 
 static enum MHD_Result tooling_query(struct fo_server *srv, struct fo_request *req,
@@ -256,7 +258,7 @@ static enum MHD_Result tooling_query(struct fo_server *srv, struct fo_request *r
                           "attempting to use a custom object, be sure to append the '__c' after "
                           "the entity name.");
     records = json_array();
-    if (records && package_matches(&k, q, "SubscriberPackage.NamespacePrefix"))
+    if (records && package_matches(&k, q, "SubscriberPackage.NamespacePrefix", true))
         json_array_append_new(records, subscriber_package_record(&k, version));
     n = json_array_size(records);
     return rest_reply(srv, req, 200,
@@ -266,23 +268,21 @@ static enum MHD_Result tooling_query(struct fo_server *srv, struct fo_request *r
                                 records));
 }
 
+/* The resources map of GET /services/data/vNN.N/ (a representative subset of the real one). */
 static json_t *resources(const char *version)
 {
-    static const char *names[] = {"tooling",  "metadata", "eclair",     "folders", "prechatForms",
-                                  "contact-tracing", "jsonxform", "chatter", "tabs", "appMenu",
-                                  "quickActions", "queryAll", "commerce", "wave", "analytics",
-                                  "search", "identity", "composite", "parameterizedSearch",
-                                  "fingerprint", "theme", "nouns", "event", "serviceTemplates",
-                                  "recent", "connect", "licensing", "limits", "process",
-                                  "async-queries", "query", "match", "emailConnect",
-                                  "compactLayouts", "knowledgeManagement", "sobjects", "actions",
-                                  "support"};
+    static const char names[] = "tooling metadata chatter tabs appMenu quickActions queryAll "
+                                "search identity composite recent connect limits process query "
+                                "compactLayouts sobjects actions support";
     json_t *obj = json_object();
+    char buf[sizeof(names)];
 
-    for (size_t i = 0; obj && i < sizeof(names) / sizeof(names[0]); i++) {
+    memcpy(buf, names, sizeof(names));
+    for (char *save = NULL, *n = strtok_r(buf, " ", &save); obj && n;
+         n = strtok_r(NULL, " ", &save)) {
         char url[96];
-        snprintf(url, sizeof(url), "/services/data/v%s/%s", version, names[i]);
-        json_object_set_new(obj, names[i], json_string(url));
+        snprintf(url, sizeof(url), "/services/data/v%s/%s", version, n);
+        json_object_set_new(obj, n, json_string(url));
     }
     return obj;
 }

@@ -203,9 +203,8 @@ static int body_append(struct fo_request *req, const char *data, size_t len)
 /* MHD calls this once with the headers, then once per body chunk, then once more with no data:
  * the request is only handled on that last call, with the whole body in hand. */
 enum MHD_Result fo_access_handler(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct fo_request *req = *con_cls;
 
