@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int isf_orgstore_get(struct isf_ctx *ctx, const char *name, struct isf_org *o,
-                     struct isf_error *err)
+int isf_orgstore_read(struct isf_ctx *ctx, const char *name, struct isf_blob *blob,
+                      uint64_t *revision, struct isf_error *err)
 {
-    memset(o, 0, sizeof(*o));
+    memset(blob, 0, sizeof(*blob));
     if (!isf_valid_org_name(name))
         return isf_err_set(err, ISF_E_USAGE,
                            "invalid org name '%s': use letters, digits, '.', '_' and '-' "
@@ -17,16 +17,31 @@ int isf_orgstore_get(struct isf_ctx *ctx, const char *name, struct isf_org *o,
     if (rc != ISF_OK)
         return rc;
     struct isf_plugin *s = ctx->store;
-    struct isf_blob blob = {0};
-    uint64_t rev = 0;
-    rc = s->store.get(s->instance, name, &blob, &rev, err);
+    rc = s->store.get(s->instance, name, blob, revision, err);
     if (rc == ISF_E_NOT_FOUND)
         return isf_err_set(err, ISF_E_NOT_FOUND,
                            "org %s not found; see isyncsf org list for the known orgs", name);
+    return rc;
+}
+
+void isf_orgstore_blob_free(struct isf_ctx *ctx, struct isf_blob *blob)
+{
+    if (blob->data)
+        ctx->store->host.free(&ctx->store->host, blob->data); /* the plugin's host->alloc */
+    memset(blob, 0, sizeof(*blob));
+}
+
+int isf_orgstore_get(struct isf_ctx *ctx, const char *name, struct isf_org *o,
+                     struct isf_error *err)
+{
+    memset(o, 0, sizeof(*o));
+    struct isf_blob blob;
+    uint64_t rev = 0;
+    int rc = isf_orgstore_read(ctx, name, &blob, &rev, err);
     if (rc != ISF_OK)
         return rc;
     rc = isf_org_parse(name, blob.data, blob.len, o, err);
-    s->host.free(&s->host, blob.data); /* allocated by the plugin with host->alloc */
+    isf_orgstore_blob_free(ctx, &blob);
     o->revision = rev;
     return rc;
 }

@@ -4,7 +4,11 @@
 
 #include "record.h"
 
-/* Read a record. ISF_E_NOT_FOUND names the org and says how to list them. */
+/* Read a record's stored bytes (free with isf_orgstore_blob_free), without parsing them. */
+int isf_orgstore_read(struct isf_ctx *ctx, const char *name, struct isf_blob *blob,
+                      uint64_t *revision, struct isf_error *err);
+void isf_orgstore_blob_free(struct isf_ctx *ctx, struct isf_blob *blob);
+/* Read and parse a record. ISF_E_NOT_FOUND names the org and says how to list them. */
 int isf_orgstore_get(struct isf_ctx *ctx, const char *name, struct isf_org *o,
                      struct isf_error *err);
 /* Write a record at o->revision (0 = create); updates o->revision. Sets updated_at. */

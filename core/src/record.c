@@ -94,9 +94,16 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static json_t *ms_or_null(int64_t ms)
+static void set_str(json_t *obj, const char *key, const char *v)
 {
-    return ms > 0 ? json_integer(ms) : json_null();
+    if (v)
+        json_object_set_new(obj, key, json_string(v));
+}
+
+static void set_ms(json_t *obj, const char *key, int64_t ms)
+{
+    if (ms > 0)
+        json_object_set_new(obj, key, json_integer(ms));
 }
 
 char *isf_org_serialize(const struct isf_org *o)
@@ -109,26 +116,24 @@ char *isf_org_serialize(const struct isf_org *o)
     if (!root || !secrets || !pkg || !token)
         goto done;
     json_object_set_new(root, "schema", json_integer(ISF_RECORD_SCHEMA));
+    /* Absent means null: leaving nulls out keeps records small, and `org list` parses them
+     * all. */
     for (size_t i = 0; i < COUNT(str_fields); i++)
-        json_object_set_new(root, str_fields[i].key, str_or_null(*str_at(o, str_fields[i].offset)));
+        set_str(root, str_fields[i].key, *str_at(o, str_fields[i].offset));
     for (size_t i = 0; i < COUNT(time_fields); i++)
-        json_object_set_new(root, time_fields[i].key,
-                            ms_or_null(*time_at(o, time_fields[i].offset)));
-    json_object_set_new(pkg, "namespace", str_or_null(o->pkg_namespace));
-    json_object_set_new(pkg, "installed",
-                        o->pkg_installed < 0 ? json_null() : json_boolean(o->pkg_installed));
-    json_object_set_new(pkg, "version", str_or_null(o->pkg_version));
-    json_object_set_new(pkg, "reason", str_or_null(o->pkg_reason));
-    json_object_set_new(pkg, "checked_at", ms_or_null(o->pkg_checked_at));
+        set_ms(root, time_fields[i].key, *time_at(o, time_fields[i].offset));
+    set_str(pkg, "namespace", o->pkg_namespace);
+    if (o->pkg_installed >= 0)
+        json_object_set_new(pkg, "installed", json_boolean(o->pkg_installed));
+    set_str(pkg, "version", o->pkg_version);
+    set_str(pkg, "reason", o->pkg_reason);
+    set_ms(pkg, "checked_at", o->pkg_checked_at);
     json_object_set(root, "package", pkg);
-    json_object_set_new(token, "issued_at", ms_or_null(o->token_issued_at));
-    json_object_set_new(token, "expires_at", ms_or_null(o->token_expires_at));
+    set_ms(token, "issued_at", o->token_issued_at);
+    set_ms(token, "expires_at", o->token_expires_at);
     json_object_set(root, "token", token);
-    for (size_t i = 0; i < COUNT(secret_fields); i++) {
-        const char *v = *str_at(o, secret_fields[i].offset);
-        if (v)
-            json_object_set_new(secrets, secret_fields[i].key, json_string(v));
-    }
+    for (size_t i = 0; i < COUNT(secret_fields); i++)
+        set_str(secrets, secret_fields[i].key, *str_at(o, secret_fields[i].offset));
     json_object_set(root, "sealed", secrets);
     out = json_dumps(root, JSON_COMPACT);
 done:
