@@ -4,12 +4,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char plugins_usage[] = "usage: isyncsf plugins\n"
-                                    "  lists the loaded plugins: name, kind, version, ABI, path\n";
+static const char plugins_usage[] =
+    "usage: isyncsf plugins [-v]\n"
+    "  lists the loaded plugins: name, kind, version, ABI, path; -v adds their options\n";
 static const char key_usage[] =
     "usage: isyncsf key rotate [--new-key-env VAR]\n"
     "  re-encrypts every stored secret under a new master key; safe to interrupt and re-run.\n"
     "  With key: {env:...} or {command:...} the new key comes from VAR (base64 of 32 bytes).\n";
+
+/* -v: each plugin's declared options, as they go under `options:` in the config. */
+static void print_options(json_t *opts)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(opts, i, o)
+    {
+        const char *def = json_string_value(json_object_get(o, "default"));
+        const char *desc = json_string_value(json_object_get(o, "description"));
+        printf("    option %s (%s%s%s%s): %s\n", json_string_value(json_object_get(o, "name")),
+               json_string_value(json_object_get(o, "type")),
+               json_is_true(json_object_get(o, "required")) ? ", required" : "",
+               def && *def ? ", default " : "", def && *def ? def : "", desc ? desc : "");
+    }
+}
 
 int cmd_plugins(struct cli *cli, int argc, char **argv)
 {
@@ -48,6 +65,8 @@ int cmd_plugins(struct cli *cli, int argc, char **argv)
                    kind ? kind : "-", ver ? ver : "-", abi ? abi : "-", path ? path : "-");
             if (err_text)
                 printf("  FAILED: %s\n", err_text);
+            if (cli->verbose)
+                print_options(json_object_get(p, "options"));
         }
     }
     free(json);

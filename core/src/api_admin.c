@@ -11,6 +11,25 @@ static const char *kind_name(const struct isf_plugin *p)
     return p->desc.kind == ISF_PLUGIN_AUTH ? "auth" : "store";
 }
 
+/* A plugin's declared options, so users can see what they may set under options:. */
+static json_t *options_json(const struct isf_plugin *p)
+{
+    static const char *const type_names[] = {"?",    "string",      "int", "bool",
+                                             "path", "string list", "map"};
+    json_t *arr = json_array();
+    for (const struct isf_option_spec *o = p->failed ? NULL : p->desc.options; o && o->name; o++) {
+        unsigned t = (unsigned)o->type < 7 ? (unsigned)o->type : 0;
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:o}", "name", o->name, "type",
+                                             type_names[t], "default",
+                                             o->default_value ? json_string(o->default_value)
+                                                              : json_null(),
+                                             "required", o->required != 0, "description",
+                                             o->description ? json_string(o->description)
+                                                            : json_null()));
+    }
+    return arr;
+}
+
 ISF_API int isf_plugins_json(isf_ctx *ctx, char **json, struct isf_error *err)
 {
     isf_err_init(err);
@@ -47,6 +66,7 @@ ISF_API int isf_plugins_json(isf_ctx *ctx, char **json, struct isf_error *err)
                             p->desc.description && !p->failed ? json_string(p->desc.description)
                                                               : json_null());
         json_object_set_new(o, "capabilities", caps);
+        json_object_set_new(o, "options", options_json(p));
         json_object_set_new(o, "status", json_string(p->failed ? "failed" : "loaded"));
         json_object_set_new(o, "error", p->failed ? json_string(p->error) : json_null());
         json_array_append_new(arr, o);

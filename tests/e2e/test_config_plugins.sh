@@ -27,6 +27,16 @@ assert_json '.[] | select(.name == "auth-client-credentials") | .kind == "auth"'
 assert_json '.[] | select(.name == "store-file") | .kind == "store"' "store kind"
 assert_json 'all(.[]; .abi == "1.0")' 'abi "1.0"'
 assert_json 'all(.[]; .version | type == "string" and test("^[0-9]+\\.[0-9]+"))' "versions"
+assert_json '.[] | select(.name == "store-file") | .options | map(.name) == ["dir", "fsync"]' \
+    "store-file declares its options"
+assert_json '.[] | select(.name == "store-file") | .options[] | select(.name == "fsync")
+             | .type == "bool" and .default == "true" and .required == false' "an option's schema"
+
+t "plugins -v lists each plugin's options"
+run_isf plugins -v
+assert_exit 0
+assert_stdout_contains "option fsync (bool, default true)"
+
 for p in $(json_of '.[].path'); do
     [[ -f $p && $p == /* ]] && pass "path $p exists" || fail "plugin path '$p' is not a file"
 done
