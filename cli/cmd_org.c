@@ -195,7 +195,11 @@ static int org_test(struct cli *cli, int argc, char **argv)
             worst = code;
     }
     if (cli->json) {
-        char *text = json_dumps(results, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        /* One org named: its org object, as every single-org command prints; else an array. */
+        json_t *shown = (!all && a.npos == 1 && json_array_size(results) == 1)
+                            ? json_array_get(results, 0)
+                            : results;
+        char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         printf("%s\n", text ? text : "[]");
         free(text);
     }
