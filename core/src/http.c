@@ -142,8 +142,10 @@ static int transport_error(struct isf_http *h, CURLcode rc, const char *url,
     case CURLE_UNSUPPORTED_PROTOCOL:
         return isf_err_set(err, ISF_E_USAGE, "%s: only https:// URLs are allowed", origin);
     default:
-        return isf_err_set(err, ISF_E_TRANSIENT, "could not reach %s: %s", origin,
-                           curl_msg[0] ? curl_msg : h->curl->easy_strerror(rc));
+        return isf_err_set(err, ISF_E_TRANSIENT,
+                           "could not reach %s: %s; check the URL, the network and http.proxy, "
+                           "then try again",
+                           origin, curl_msg[0] ? curl_msg : h->curl->easy_strerror(rc));
     }
 }
 
