@@ -19,13 +19,12 @@ static json_t *options_json(const struct isf_plugin *p)
     json_t *arr = json_array();
     for (const struct isf_option_spec *o = p->failed ? NULL : p->desc.options; o && o->name; o++) {
         unsigned t = (unsigned)o->type < 7 ? (unsigned)o->type : 0;
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:o}", "name", o->name, "type",
-                                             type_names[t], "default",
-                                             o->default_value ? json_string(o->default_value)
-                                                              : json_null(),
-                                             "required", o->required != 0, "description",
-                                             o->description ? json_string(o->description)
-                                                            : json_null()));
+        json_array_append_new(
+            arr,
+            json_pack("{s:s, s:s, s:o, s:b, s:o}", "name", o->name, "type", type_names[t],
+                      "default", o->default_value ? json_string(o->default_value) : json_null(),
+                      "required", o->required != 0, "description",
+                      o->description ? json_string(o->description) : json_null()));
     }
     return arr;
 }

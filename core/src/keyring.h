@@ -52,15 +52,15 @@ const char *isf_keyring_current_id(const struct isf_keyring *kr);
 /* The sealing key's bytes (ISF_KEY_LEN, borrowed) and id. */
 const unsigned char *isf_keyring_sealing_key(const struct isf_keyring *kr,
                                              unsigned char id[ISF_KEY_ID_LEN]);
-/* The loaded key (main or pending rotation key) whose id is `id`, or NULL. */
 /* The key when exactly one is loaded (no rotation pending), else NULL. */
 const unsigned char *isf_keyring_only_key(const struct isf_keyring *kr);
+/* The loaded key (main or pending rotation key) whose id is `id`, or NULL. */
 const unsigned char *isf_keyring_key_for_id(const struct isf_keyring *kr,
                                             const unsigned char id[ISF_KEY_ID_LEN]);
 /* The hex ids of the loaded keys for messages: "<id>" or "<id> and <id>". */
 void isf_keyring_describe_ids(const struct isf_keyring *kr, char *buf, size_t len);
 /* Test hook: the time limit of a key: {command} in milliseconds; 0 restores the default 10 s.
- * Process-wide, not thread-safe: set it before loading. */
+ * Process-wide, not thread-safe: set it before loading. (keyring_source.c) */
 void isf_keyring_set_command_timeout_ms(long ms);
 
 #endif
