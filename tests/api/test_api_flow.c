@@ -17,14 +17,19 @@
 
 static struct fake_org fo;
 
-static isf_ctx *open_ctx(void)
+static isf_ctx *open_ctx_with(const char *config_path)
 {
-    struct isf_open_options o = {sizeof(o), NULL, ISF_LOG_ERROR, NULL, NULL};
+    struct isf_open_options o = {sizeof(o), config_path, ISF_LOG_ERROR, NULL, NULL};
     struct isf_error err;
     isf_ctx *ctx = NULL;
     if (isf_open(&o, &ctx, &err) != ISF_OK)
         fail_msg("isf_open: %s", err.message);
     return ctx;
+}
+
+static isf_ctx *open_ctx(void)
+{
+    return open_ctx_with(NULL);
 }
 
 static void add_org(isf_ctx *ctx, const char *name, const char *secret)
@@ -148,6 +153,26 @@ static void test_wrong_secret(void **state)
     json_t *o = show(ctx, "wrongsecret");
     assert_string_equal(jstr(o, "status"), "new");
     json_decref(o);
+    isf_close(ctx);
+}
+
+/* RFC 6749 §2.3.1 client_secret_basic: the same grant with the credentials in the header. */
+static void test_client_secret_basic(void **state)
+{
+    (void)state;
+    char path[400];
+    snprintf(path, sizeof(path), "%s/basic.yaml", fo.home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "http: {ca_file: %s, client_auth: basic}\n", fo.ca_file);
+    fclose(f);
+    isf_ctx *ctx = open_ctx_with(path);
+    add_org(ctx, "basic-ok", "secret");
+    connect_org(ctx, "basic-ok");
+    add_org(ctx, "basic-bad", "wrong");
+    struct isf_error err;
+    assert_int_equal(isf_org_connect(ctx, "basic-bad", NULL, &err), ISF_E_AUTH);
+    assert_non_null(strstr(err.message, "invalid client credentials"));
     isf_close(ctx);
 }
 
@@ -327,11 +352,9 @@ static void test_key_rotation_resumes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_flow),
-        cmocka_unit_test(test_wrong_secret),
-        cmocka_unit_test(test_single_flight_refresh),
-        cmocka_unit_test(test_refresh_once_on_401),
-        cmocka_unit_test(test_key_rotation_resumes),
+        cmocka_unit_test(test_full_flow),           cmocka_unit_test(test_wrong_secret),
+        cmocka_unit_test(test_client_secret_basic), cmocka_unit_test(test_single_flight_refresh),
+        cmocka_unit_test(test_refresh_once_on_401), cmocka_unit_test(test_key_rotation_resumes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
