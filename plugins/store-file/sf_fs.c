@@ -2,13 +2,10 @@
 #include "sf_fs.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 static int name_char_ok(char c, int first)
@@ -45,8 +42,11 @@ int sf_mkdirs(const char *path, char *failed_at, size_t cap)
     char *buf = malloc(n + 1);
     int rc = 0;
 
-    if (!buf)
+    if (!buf) {
+        if (failed_at)
+            snprintf(failed_at, cap, "%s", path);
         return ENOMEM;
+    }
     memcpy(buf, path, n + 1);
     /* Each '/' after the first character ends one ancestor; the path itself comes last. */
     for (size_t i = 1; i <= n && rc == 0; i++) {
@@ -139,79 +139,4 @@ int sf_temp_parse(const char *fname, pid_t *pid)
         return 0;
     *pid = (pid_t)v;
     return 1;
-}
-
-/* Whether fd is still the file at dirfd/rel (it was not deleted or replaced meanwhile). */
-static int still_linked(int fd, int dirfd, const char *rel)
-{
-    struct stat a, b;
-
-    if (fstat(fd, &a) != 0 || fstatat(dirfd, rel, &b, AT_SYMLINK_NOFOLLOW) != 0)
-        return 0;
-    return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-static int open_lock_file(int dirfd, const char *rel, int create, int *fd)
-{
-    int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
-
-    *fd = openat(dirfd, rel, flags, 0600);
-    return *fd < 0 ? errno : 0;
-}
-
-int sf_lock_take(int dirfd, const char *rel, int create, int timeout_ms, int *fd_out)
-{
-    const int64_t deadline = sf_monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-    int pause_ms = 1;
-    int fd = -1;
-    int rc;
-
-    for (;;) {
-        if (fd < 0 && (rc = open_lock_file(dirfd, rel, create, &fd)) != 0)
-            return rc;
-        if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-            if (still_linked(fd, dirfd, rel)) {
-                *fd_out = fd;
-                return 0;
-            }
-            /* We won a lock on a file its previous holder deleted: take the current file. */
-            close(fd);
-            fd = -1;
-            continue;
-        }
-        rc = errno;
-        if (rc == EINTR)
-            continue;
-        if (rc != EWOULDBLOCK)
-            goto fail;
-        int64_t left = deadline - sf_monotonic_ms();
-        if (left <= 0) {
-            rc = ETIMEDOUT;
-            goto fail;
-        }
-        /* Poll: flock has no timed wait, and a blocking wait could not be bounded without
-         * signals, which plugins must not install. Back off from 1 ms to 16 ms. */
-        sf_sleep_ms(left < pause_ms ? (int)left : pause_ms);
-        if (pause_ms < 16)
-            pause_ms *= 2;
-    }
-fail:
-    close(fd);
-    return rc;
-}
-
-int64_t sf_monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void sf_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }

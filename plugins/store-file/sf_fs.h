@@ -1,13 +1,12 @@
 /*
- * store-file: the file-system pieces — record names, private folders, whole-buffer I/O, temp
- * file names and per-record lock files. Everything here reports plain errno values; the plugin
- * glue (store_file.c) turns them into messages that name the record and say what to do.
+ * store-file: the file-system pieces — record names, private folders, whole-buffer I/O and temp
+ * file names. Everything here reports plain errno values; the callers (store_file.c and the
+ * sf_*.c parts) turn them into messages that name the record and say what to do.
  */
 #ifndef SF_FS_H
 #define SF_FS_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
 
 /* Longest record name (the core's ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$). */
@@ -19,7 +18,8 @@
 int sf_valid_name(const char *name);
 
 /* mkdir -p with mode 0700 for every folder created (exactly 0700, whatever the umask). 0 or an
- * errno value; *failed_at (optional) gets the path that could not be created, truncated to cap. */
+ * errno value; on failure *failed_at (optional) gets the path that could not be created (the
+ * whole path when memory ran out), truncated to cap. */
 int sf_mkdirs(const char *path, char *failed_at, size_t cap);
 
 /* Write / read len bytes, retrying on EINTR and short transfers. 0 or an errno value.
@@ -32,17 +32,5 @@ int sf_read_full(int fd, void *buf, size_t len, size_t *got);
 int sf_temp_name(char *buf, size_t cap, const char *name, pid_t pid, const unsigned char rnd[8]);
 /* Non-zero when `fname` has the temp-name shape; *pid gets the writer's pid. */
 int sf_temp_parse(const char *fname, pid_t *pid);
-
-/* Take an exclusive lock on the lock file `rel` inside folder `dirfd`, creating the file (0600)
- * when `create` is set. Waits up to timeout_ms (<= 0: one try). Locks are flock(2) locks, so they
- * hold across processes, conflict between two opens in one process, and vanish when the holder
- * dies. A lock file may be deleted only by its holder; a waiter that wins the lock on a file
- * that was deleted meanwhile notices (inode check) and starts over on the new file.
- * Returns 0 with *fd_out set, ETIMEDOUT, ENOENT (create == 0 and no file) or another errno. */
-int sf_lock_take(int dirfd, const char *rel, int create, int timeout_ms, int *fd_out);
-
-/* Milliseconds on the monotonic clock; sleep for ms milliseconds. */
-int64_t sf_monotonic_ms(void);
-void sf_sleep_ms(int ms);
 
 #endif

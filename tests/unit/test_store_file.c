@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -778,6 +779,70 @@ static void test_open_dir_option(void **state)
     g_ops->close(other);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define STORE_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define STORE_TEST_ASAN 1
+#endif
+#endif
+
+/* Bytes of address space in use now (VmSize, which RLIMIT_AS limits). */
+static size_t address_space_used(void)
+{
+    unsigned long pages = 0;
+    FILE *fp = fopen("/proc/self/statm", "r");
+    if (!fp)
+        return 0;
+    if (fscanf(fp, "%lu", &pages) != 1)
+        pages = 0;
+    fclose(fp);
+    return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Regression: when creating the folder ran out of memory, open's message printed an
+ * uninitialised buffer instead of the folder. A child limits its address space so that the
+ * store's own copy of a 32 MiB dir option fits but the copy made to create the folders does not,
+ * and reports whether the message names the folder. */
+static void test_open_out_of_memory_names_folder(void **state)
+{
+#ifdef STORE_TEST_ASAN
+    (void)state;
+    skip(); /* ASan reserves terabytes of shadow memory: an address-space limit cannot work */
+#else
+    struct fx *f = *state;
+    const size_t big = (size_t)32 << 20;
+    char want[PATH_CAP + 64];
+    char *dir = malloc(big + 1);
+    int status;
+
+    assert_non_null(dir);
+    int n = snprintf(dir, big + 1, "%s/", f->root);
+    assert_true(n > 0 && (size_t)n < big);
+    memset(dir + n, 'x', big - (size_t)n);
+    dir[big] = '\0';
+    json_object_set_new(f->opts, "dir", json_string(dir));
+    free(dir);
+    snprintf(want, sizeof(want), "store-file: cannot create folder %s/xxxx", f->root);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        size_t used = address_space_used();
+        struct rlimit rl = {used + big + big / 2, used + big + big / 2};
+        void *other = NULL;
+        if (used == 0 || setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(2);
+        int ok = open_store(f, &other) == ISF_E_STORE && !other &&
+                 strncmp(f->err.message, want, strlen(want)) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+#endif
+}
+
 static void test_record_mode_refused(void **state)
 {
     struct fx *f = *state;
@@ -1197,6 +1262,7 @@ int main(void)
         cmocka_unit_test(test_modes),
         cmocka_unit_test_setup_teardown(test_open_folder_mode_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_dir_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_out_of_memory_names_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_mode_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock_held_by_child, setup, teardown),
