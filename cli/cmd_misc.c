@@ -10,7 +10,8 @@ static const char plugins_usage[] =
 static const char key_usage[] =
     "usage: isyncsf key rotate [--new-key-env VAR]\n"
     "  re-encrypts every stored secret under a new master key; safe to interrupt and re-run.\n"
-    "  With key: {env:...} or {command:...} the new key comes from VAR (base64 of 32 bytes).\n";
+    "  With key: {env:...} or {command:...} the new key comes from VAR (base64 of 32 bytes);\n"
+    "  once it succeeds, make the configured variable or command give that new key.\n";
 
 /* -v: each plugin's declared options, as they go under `options:` in the config. */
 static void print_options(json_t *opts)

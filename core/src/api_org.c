@@ -370,8 +370,14 @@ static int revoke_at_org(struct isf_ctx *ctx, struct isf_org *o, int *revoked,
     struct isf_plugin *p;
     struct isf_view_buf vb;
     int rc = isf_auth_plugin_for_mode(ctx, o->mode, &p, err);
-    if (rc != ISF_OK)
+    if (rc != ISF_OK) {
+        /* Nothing changed: say how to forget the tokens without the mode's plugin. */
+        isf_err_prefix(err,
+                       "org %s: cannot revoke its tokens (use --local-only to forget them "
+                       "without revoking)",
+                       o->name);
         return rc;
+    }
     if (!p->auth.revoke) {
         isf_log(ctx, ISF_LOG_INFO, "org %s: mode %s has nothing to revoke at the org", o->name,
                 o->mode);
