@@ -787,6 +787,7 @@ static void test_open_dir_option(void **state)
 #endif
 #endif
 
+#ifndef STORE_TEST_ASAN
 /* Bytes of address space in use now (VmSize, which RLIMIT_AS limits). */
 static size_t address_space_used(void)
 {
@@ -799,6 +800,7 @@ static size_t address_space_used(void)
     fclose(fp);
     return (size_t)pages * (size_t)sysconf(_SC_PAGESIZE);
 }
+#endif
 
 /* Regression: when creating the folder ran out of memory, open's message printed an
  * uninitialised buffer instead of the folder. A child limits its address space so that the
