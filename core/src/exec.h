@@ -14,16 +14,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* How a command ended. The output is kept only for EXITED and SIGNALED; for every other outcome
- * it has been wiped and *got is 0. */
-enum isf_exec_outcome {
-    ISF_EXEC_EXITED = 0,      /* it exited by itself: exit_code (0 = success) */
-    ISF_EXEC_SIGNALED = 1,    /* a signal not sent by us ended it: signal */
-    ISF_EXEC_TIMEOUT = 2,     /* still running at the time limit: killed (SIGKILL) and reaped */
-    ISF_EXEC_TOO_BIG = 3,     /* printed more than cap bytes: killed and reaped */
-    ISF_EXEC_NOT_STARTED = 4, /* posix_spawnp failed (not found, not executable...): sys_errno */
-    ISF_EXEC_READ_ERROR = 5,  /* reading its stdout failed (sys_errno): killed and reaped */
-};
+/* How a command ended: enum isf_exec_outcome, public in plugin.h (host->exec_capture). The
+ * output is kept only for EXITED and SIGNALED; for every other outcome it has been wiped and
+ * *got is 0. */
 
 struct isf_exec_limits {
     /* The time limit of the whole run, start to reaping, in milliseconds; must be > 0. */

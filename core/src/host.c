@@ -1,4 +1,5 @@
 /* The host service table handed to plugins: every service a plugin may use, nothing more. */
+#include "exec.h"
 #include "http.h"
 #include "internal.h"
 #include "oauth.h"
@@ -225,6 +226,41 @@ static int h_session_set(const struct isf_host *h, struct isf_session *out,
     return ISF_OK;
 }
 
+/* A helper's output is small (a token and a URL); the cap only bounds what a runaway prints. */
+#define EXEC_CAP_MAX ((size_t)16 * 1024 * 1024)
+
+static int h_exec_capture(const struct isf_host *h, char *const argv[], char *const envp[],
+                          long timeout_ms, size_t out_cap, char **out, size_t *out_len,
+                          struct isf_exec_status *st, struct isf_error *err)
+{
+    (void)h;
+    if (!out || !out_len || !st || st->struct_size < sizeof(*st) || out_cap == 0 ||
+        out_cap > EXEC_CAP_MAX)
+        return isf_err_set(err, ISF_E_USAGE,
+                           "exec_capture: missing output, status, or a cap outside 1..16 MiB");
+    *out = NULL;
+    *out_len = 0;
+    char *buf = malloc(out_cap + 1);
+    if (!buf)
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+    struct isf_exec_limits lim = {timeout_ms, envp};
+    struct isf_exec_result res;
+    size_t got = 0;
+    int rc = isf_exec_capture(argv, &lim, buf, out_cap, &got, &res, err);
+    st->outcome = res.outcome;
+    st->exit_code = res.exit_code;
+    st->signal = res.signal;
+    st->sys_errno = res.sys_errno;
+    if (rc == ISF_OK && (res.outcome == ISF_EXEC_EXITED || res.outcome == ISF_EXEC_SIGNALED)) {
+        *out = buf;
+        *out_len = got;
+        return ISF_OK;
+    }
+    isf_wipe(buf, out_cap + 1);
+    free(buf);
+    return rc;
+}
+
 void isf_host_init(struct isf_plugin *p)
 {
     struct isf_host *h = &p->host;
@@ -261,4 +297,5 @@ void isf_host_init(struct isf_plugin *p)
     h->oauth_token = h_oauth_token;
     h->oauth_revoke = h_oauth_revoke;
     h->session_set = h_session_set;
+    h->exec_capture = h_exec_capture;
 }
