@@ -104,7 +104,9 @@ void isf_conn_close(struct isf_conn *c)
     c->access_token = NULL;
 }
 
-int isf_conn_refresh(struct isf_conn *c, struct isf_error *err)
+/* Ask the plugin for a session. `retry`: this replaces a session the org refused, so a second
+ * refusal is final; the first session of a mode that keeps no token is not a retry. */
+static int renew(struct isf_conn *c, int retry, struct isf_error *err)
 {
     struct isf_view_buf vb;
     struct isf_session s = {0};
@@ -122,12 +124,17 @@ int isf_conn_refresh(struct isf_conn *c, struct isf_error *err)
         rc = isf_orgstore_put(c->ctx, c->org, err);
     if (rc != ISF_OK)
         goto done;
-    c->refreshed = 1;
+    c->refreshed |= retry;
     isf_log(c->ctx, ISF_LOG_INFO, "org %s: session %s", c->org->name,
-            c->no_token_store ? "obtained" : "refreshed");
+            retry ? "refreshed" : "obtained");
 done:
     isf_session_clear(&s);
     return rc;
+}
+
+int isf_conn_refresh(struct isf_conn *c, struct isf_error *err)
+{
+    return renew(c, 1, err);
 }
 
 /* Salesforce REST errors are a JSON array of {message, errorCode}. */
@@ -189,7 +196,7 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
     int rc = ISF_OK;
     /* A mode that keeps no token has none until its plugin is asked for one. */
     if (!c->access_token && c->no_token_store) {
-        rc = isf_conn_refresh(c, err);
+        rc = renew(c, 0, err);
         if (rc != ISF_OK)
             goto done;
     }

@@ -164,6 +164,25 @@ static const struct isf_json *h_json_array_get(const struct isf_host *h, const s
     return (const struct isf_json *)json_array_get((const json_t *)v, i);
 }
 
+static const char *h_json_object_key(const struct isf_host *h, const struct isf_json *obj, size_t i,
+                                     const struct isf_json **value)
+{
+    (void)h;
+    /* jansson iterates in insertion order, which is the document's order. */
+    const char *key;
+    json_t *v;
+    size_t n = 0;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        if (n++ == i) {
+            if (value)
+                *value = (const struct isf_json *)v;
+            return key;
+        }
+    }
+    return NULL;
+}
+
 static int h_random_bytes(const struct isf_host *h, void *buf, size_t len)
 {
     (void)h;
@@ -298,4 +317,5 @@ void isf_host_init(struct isf_plugin *p)
     h->oauth_revoke = h_oauth_revoke;
     h->session_set = h_session_set;
     h->exec_capture = h_exec_capture;
+    h->json_object_key = h_json_object_key;
 }

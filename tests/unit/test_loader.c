@@ -688,6 +688,12 @@ static void test_dlopen_real_auth_client_credentials(void **state)
     smoke_one("auth-client-credentials", ISF_PLUGIN_AUTH);
 }
 
+static void test_dlopen_real_auth_named_credential(void **state)
+{
+    (void)state;
+    smoke_one("auth-named-credential", ISF_PLUGIN_AUTH);
+}
+
 static void test_dlopen_real_store_file(void **state)
 {
     (void)state;
@@ -804,6 +810,7 @@ static const struct member abi_members[] = {
     M(isf_host, session_set, 240, 8),
     /* ABI 1.1, appended */
     M(isf_host, exec_capture, 248, 8),
+    M(isf_host, json_object_key, 256, 8),
     M(isf_exec_status, struct_size, 0, 4),
     M(isf_exec_status, outcome, 4, 4),
     M(isf_exec_status, exit_code, 8, 4),
@@ -944,6 +951,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_options_wrong_bool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_unknown_key, setup, teardown),
         cmocka_unit_test(test_dlopen_real_auth_client_credentials),
+        cmocka_unit_test(test_dlopen_real_auth_named_credential),
         cmocka_unit_test(test_dlopen_real_store_file),
         cmocka_unit_test(test_dlopen_every_built_plugin),
         cmocka_unit_test(test_abi_layout_x86_64),

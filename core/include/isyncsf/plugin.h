@@ -38,7 +38,8 @@ extern "C" {
 #endif
 
 /* ABI 1.0: the first stable layout. 1.1 appends host->exec_capture (and struct
- * isf_exec_status) for plugins that run a helper command. */
+ * isf_exec_status) for plugins that run a helper command, and host->json_object_key for plugins
+ * that read a mapping whose keys they do not know in advance (an ISF_OPT_MAP option). */
 #define ISF_ABI_MAJOR 1
 #define ISF_ABI_MINOR 1
 
@@ -272,6 +273,10 @@ struct isf_host {
     int (*exec_capture)(const struct isf_host *h, char *const argv[], char *const envp[],
                         long timeout_ms, size_t out_cap, char **out, size_t *out_len,
                         struct isf_exec_status *st, struct isf_error *err);
+    /* Added in 1.1. The i-th key (0-based, in document order) of a JSON object, with its value in
+     * *value (borrowed from obj); NULL past the last key or when obj is not an object. */
+    const char *(*json_object_key)(const struct isf_host *h, const struct isf_json *obj, size_t i,
+                                   const struct isf_json **value);
     /* ABI 1.1 ends here. */
 };
 
