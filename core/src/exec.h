@@ -1,8 +1,9 @@
 /* Running a helper command and capturing what it prints: the master key command today, a
  * credential helper next. The command is run directly (posix_spawnp, never through a shell), with
  * stdin on /dev/null, stdout captured up to a cap, stderr inherited (what a helper says there is
- * for the user), no file descriptor of ours beyond 0-2, the usual signal dispositions and an empty
- * signal mask, and a time limit past which it is killed (SIGKILL) and reaped.
+ * for the user) or its start captured, no file descriptor of ours beyond 0-2, the usual signal
+ * dispositions and an empty signal mask, and a time limit past which it is killed (SIGKILL) and
+ * reaped.
  *
  * The output may be a secret: this module never logs it and never puts any of it in an error
  * message. It reports how the command ended (struct isf_exec_result) so that callers word their
@@ -26,6 +27,14 @@ struct isf_exec_limits {
      * caller's variables (which may hold secrets) from the command. Note that argv[0] without a
      * '/' is looked up in the caller's PATH, not in envp's. */
     char *const *envp;
+    /* Optional: capture the command's stderr instead of letting it inherit ours. err_buf holds
+     * err_cap + 1 bytes: the first err_cap bytes it prints are kept there, NUL-terminated, with
+     * their count in *err_got; the rest is read and dropped (so the command never blocks on a
+     * full pipe). Like the output, it is kept only for EXITED and SIGNALED, else wiped. NULL =
+     * inherit stderr. */
+    char *err_buf;
+    size_t err_cap;
+    size_t *err_got;
 };
 
 struct isf_exec_result {

@@ -262,10 +262,13 @@ static int h_exec_capture(const struct isf_host *h, char *const argv[], char *co
     char *buf = malloc(out_cap + 1);
     if (!buf)
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
-    struct isf_exec_limits lim = {timeout_ms, envp};
+    size_t err_got = 0;
+    struct isf_exec_limits lim = {timeout_ms, envp, st->stderr_head, sizeof(st->stderr_head) - 1,
+                                  &err_got};
     struct isf_exec_result res;
     size_t got = 0;
     int rc = isf_exec_capture(argv, &lim, buf, out_cap, &got, &res, err);
+    st->stderr_len = (uint32_t)err_got;
     st->outcome = res.outcome;
     st->exit_code = res.exit_code;
     st->signal = res.signal;

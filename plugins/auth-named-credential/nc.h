@@ -56,4 +56,10 @@ int nc_parse_rfc3339(const char *s, int64_t *ms);
 /* A token usable in an Authorization header: non-empty, printable, no spaces. */
 int nc_token_is_sane(const char *token);
 
+/* nc_redact.c: at most NC_SUMMARY_MAX characters (plus "...") of a helper's stderr, on one line,
+ * with anything that looks like a token replaced by "[redacted]"; "" when it printed nothing.
+ * out_size must be at least 8. */
+#define NC_SUMMARY_MAX 200
+void nc_summarize_stderr(const char *in, size_t len, char *out, size_t out_size);
+
 #endif

@@ -74,19 +74,25 @@ static int check_status(const struct isf_host *h, const struct nc_credential *c,
                         const struct isf_exec_status *st, struct isf_error *err)
 {
     const char *prog = c->argv[0];
+    /* Its own explanation, shortened and redacted; quoted only when it failed. */
+    char said[NC_SUMMARY_MAX + 40] = "";
+    char summary[NC_SUMMARY_MAX + 8];
+    nc_summarize_stderr(st->stderr_head, st->stderr_len, summary, sizeof(summary));
+    if (summary[0])
+        snprintf(said, sizeof(said), " (stderr: \"%s\")", summary);
+    h->wipe(h, summary, sizeof(summary));
     switch (st->outcome) {
     case ISF_EXEC_EXITED:
         if (st->exit_code == 0)
             return ISF_OK;
         return h->error_set(h, err, ISF_E_FAILED,
-                            "named credential %s: the helper %s exited with status %d (what it "
-                            "printed on stderr is its own explanation); fix the source it reads "
-                            "and run it by hand to check",
-                            c->name, prog, st->exit_code);
+                            "named credential %s: the helper %s exited with status %d%s; fix what "
+                            "it reports and run it by hand to check",
+                            c->name, prog, st->exit_code, said);
     case ISF_EXEC_SIGNALED:
         return h->error_set(h, err, ISF_E_FAILED,
-                            "named credential %s: the helper %s was ended by signal %d", c->name,
-                            prog, st->signal);
+                            "named credential %s: the helper %s was ended by signal %d%s", c->name,
+                            prog, st->signal, said);
     case ISF_EXEC_TIMEOUT:
         return h->error_set(h, err, ISF_E_TRANSIENT,
                             "named credential %s: the helper %s did not finish within %ld s and "
@@ -122,13 +128,16 @@ static int from_command(const struct isf_host *h, const struct nc_credential *c,
     char **envp = clean_env(h);
     if (!envp)
         return h->error_set(h, err, ISF_E_NOMEM, "out of memory");
-    struct isf_exec_status st = {sizeof(st), 0, 0, 0, 0};
+    struct isf_exec_status st;
+    memset(&st, 0, sizeof(st));
+    st.struct_size = sizeof(st);
     char *text = NULL;
     size_t len = 0;
     int rc = h->exec_capture(h, c->argv, envp, c->timeout_ms, OUTPUT_CAP, &text, &len, &st, err);
     free_env(h, envp);
     if (rc == ISF_OK)
         rc = check_status(h, c, &st, err);
+    h->wipe(h, st.stderr_head, sizeof(st.stderr_head));
     if (rc == ISF_OK)
         rc = nc_parse_output(h, c, text, len, out, err);
     if (text)

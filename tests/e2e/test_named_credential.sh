@@ -28,7 +28,8 @@ helper own-shape "tok=\$($GRANT)
 printf '{\"version\":1,\"access_token\":\"%s\",\"instance_url\":\"%s\",\"expires_at\":\"2099-01-02T03:04:05Z\"}\n' \"\$tok\" '$FAKE_URL'"
 helper hangs "echo \$\$ >'$H/hangs.pid'
 exec sleep 60"
-helper fails "echo 'helper: no such org' >&2
+# It explains itself on stderr, and echoes a real token there (as a careless helper might).
+helper fails "echo \"helper: no such org (last token \$($GRANT))\" >&2
 exit 1"
 helper garbage "echo 'this is not JSON'"
 helper huge "head -c 10000000 /dev/zero | tr '\\\\0' x"
@@ -187,8 +188,11 @@ pid=$(cat "$H/hangs.pid" 2>/dev/null)
 if [[ -n $pid ]] && ! kill -0 "$pid" 2>/dev/null; then pass "the helper is gone"; else
     fail "the helper (pid ${pid:-?}) still runs"; fi
 
-t "a helper that exits 1 → 1"
+t "a helper that exits 1 → 1, quoting its stderr with the token redacted"
 bad_case fail1 fails 1 "exited with status 1"
+assert_stderr_contains 'stderr: "helper: no such org (last token [redacted])"'
+run_isf --json org show fail1
+assert_json '.status_detail == null or (.status_detail | test("!") | not)' "no token in the record"
 
 t "a helper that prints garbage → 1"
 bad_case garbage1 garbage 1 "not a JSON object"

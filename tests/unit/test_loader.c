@@ -816,6 +816,8 @@ static const struct member abi_members[] = {
     M(isf_exec_status, exit_code, 8, 4),
     M(isf_exec_status, signal, 12, 4),
     M(isf_exec_status, sys_errno, 16, 4),
+    M(isf_exec_status, stderr_len, 20, 4),
+    M(isf_exec_status, stderr_head, 24, 256),
     M(isf_plugin_descriptor, struct_size, 0, 4),
     M(isf_plugin_descriptor, kind, 4, 4),
     M(isf_plugin_descriptor, name, 8, 8),
@@ -867,7 +869,7 @@ static const struct struct_size abi_sizes[] = {
     S(isf_auth_ops, 56),
     S(isf_blob, 16),
     S(isf_store_ops, 72),
-    S(isf_exec_status, 20), /* new in 1.1 */
+    S(isf_exec_status, 280), /* new in 1.1 */
 };
 
 static void test_abi_layout_x86_64(void **state)

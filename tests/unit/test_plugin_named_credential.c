@@ -330,6 +330,31 @@ static void test_command_failures(void **state)
     expect_fail(f, ISF_E_CONFIG, "cannot run the helper /nonexistent/helper");
 }
 
+static void test_stderr_summary_is_short_and_redacted(void **state)
+{
+    struct fx *f = *state;
+    create_sh(f,
+              "echo 'boom: the token " TOKEN " was refused;' >&2; "
+              "echo 'key=c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0' >&2; exit 2",
+              NULL);
+    expect_fail(f, ISF_E_FAILED,
+                "exited with status 2 (stderr: \"boom: the token [redacted] was "
+                "refused; key=[redacted]\")");
+    assert_null(strstr(f->err.message, "c2VjcmV0"));
+
+    /* Long explanations are cut; a quiet failure quotes nothing. */
+    create_sh(f, "for i in $(seq 100); do printf 'word%d ' $i >&2; done; exit 1", NULL);
+    expect_fail(f, ISF_E_FAILED, "...\")");
+    assert_null(strstr(f->err.message, "word99"));
+    create_sh(f, "exit 1", NULL);
+    expect_fail(f, ISF_E_FAILED, "exited with status 1;");
+    assert_null(strstr(f->err.message, "stderr"));
+
+    /* A chatty helper that succeeds is not held up by what it prints on stderr. */
+    create_sh(f, "head -c 300000 /dev/zero >&2; printf '{\"access_token\":\"" TOKEN "\"}'", NULL);
+    assert_int_equal(resolve(f), ISF_OK);
+}
+
 static void test_env_source(void **state)
 {
     struct fx *f = *state;
@@ -397,6 +422,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_command_sf_shape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_bad_outputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stderr_summary_is_short_and_redacted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_source, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_and_refresh_ask_every_time, setup, teardown),

@@ -177,12 +177,18 @@ enum isf_exec_outcome {
     ISF_EXEC_READ_ERROR = 5   /* reading its stdout failed (sys_errno): killed and reaped */
 };
 
+#define ISF_EXEC_STDERR_MAX 256
 struct isf_exec_status {
     uint32_t struct_size; /* set by the caller */
     int outcome;          /* an enum isf_exec_outcome */
     int exit_code;        /* EXITED: the exit status (0-255); else 0 */
     int signal;           /* SIGNALED: the signal number; else 0 */
     int sys_errno;        /* NOT_STARTED, READ_ERROR: the errno value; else 0 */
+    /* EXITED, SIGNALED: the first bytes (at most ISF_EXEC_STDERR_MAX - 1) the command printed on
+     * stderr, NUL-terminated, and their count; the rest was dropped. Else empty. It may hold a
+     * secret: redact it before showing any of it, and never log it whole. */
+    uint32_t stderr_len;
+    char stderr_head[ISF_EXEC_STDERR_MAX];
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -263,7 +269,8 @@ struct isf_host {
     /* Added in 1.1 (check h->struct_size covers it before use). Run argv[0] (looked up in PATH
      * when it has no '/') directly, never through a shell, with the environment `envp`
      * (NULL-terminated "NAME=value"; pass an explicit minimal list), stdin on /dev/null, stderr
-     * inherited, and a time limit of timeout_ms (> 0) past which it is killed and reaped. Its
+     * captured into st->stderr_head (its start only; it never reaches isyncsf's own stderr or
+     * log), and a time limit of timeout_ms (> 0) past which it is killed and reaped. Its
      * stdout is collected up to out_cap bytes (at most 16 MiB); more ends the run as TOO_BIG.
      * Returns ISF_OK when *st says how the command ended, whatever that was; then for EXITED and
      * SIGNALED *out is a NUL-terminated host allocation of *out_len bytes that the caller releases
