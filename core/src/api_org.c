@@ -131,6 +131,8 @@ static int edit_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct
     int rc = apply_settings(ctx, o, s, &changed, err);
     if (rc == ISF_OK)
         rc = check_with_plugin(ctx, o, err);
+    if (rc == ISF_OK && changed)
+        isf_heldtoken_drop(ctx, o->name);
     if (rc == ISF_OK && changed && (o->sealed_access_token || o->sealed_refresh_token)) {
         /* Tokens belong to the old mode/host/app: drop them rather than use them wrongly. */
         free(o->sealed_access_token);
@@ -294,13 +296,26 @@ ISF_API int isf_org_show_json(isf_ctx *ctx, const char *name, char **json, struc
     return *json ? ISF_OK : oom(err);
 }
 
+/* A failing org (a passing network problem) may still hold a perfectly valid token. */
+static int usable_status(const struct isf_org *o)
+{
+    return strcmp(o->status, "connected") == 0 || strcmp(o->status, "failing") == 0;
+}
+
 static int token_is_fresh(struct isf_ctx *ctx, const struct isf_org *o)
 {
     int64_t margin = ctx->cfg->refresh_margin_s * 1000;
-    /* A failing org (a passing network problem) may still hold a perfectly valid token. */
-    return o->sealed_access_token &&
-           (strcmp(o->status, "connected") == 0 || strcmp(o->status, "failing") == 0) &&
+    return o->sealed_access_token && usable_status(o) &&
            o->token_expires_at - margin > isf_now_ms();
+}
+
+static int held_token_out(const struct isf_heldtoken *t, struct isf_token *out,
+                          struct isf_error *err)
+{
+    out->access_token = isf_strdup(t->access_token);
+    out->instance_url = isf_strdup(t->instance_url);
+    out->expires_at_ms = t->expires_at_ms;
+    return out->access_token && out->instance_url ? ISF_OK : oom(err);
 }
 
 static int token_out(struct isf_ctx *ctx, const struct isf_org *o, struct isf_token *out,
@@ -359,9 +374,13 @@ ISF_API int isf_org_token(isf_ctx *ctx, const char *name, struct isf_token *out,
     int rc = isf_orgstore_get(ctx, name, &o, err);
     if (rc != ISF_OK)
         return rc;
-    /* Fast path: a valid token needs no lock and no network. */
+    /* Fast path: a valid token needs no lock and no network; for a mode that keeps no token,
+     * one this process holds in memory. */
+    const struct isf_heldtoken *held = NULL;
     if (token_is_fresh(ctx, &o))
         rc = token_out(ctx, &o, out, err);
+    else if (usable_status(&o) && (held = isf_heldtoken_get(ctx, &o)))
+        rc = held_token_out(held, out, err);
     else {
         rc = require_connectable(ctx, &o, err);
         if (rc == ISF_OK)
@@ -424,6 +443,7 @@ static int disconnect_locked(struct isf_ctx *ctx, struct isf_org *o, int local_o
     free(o->sealed_refresh_token);
     o->sealed_access_token = o->sealed_refresh_token = NULL;
     o->token_issued_at = o->token_expires_at = 0;
+    isf_heldtoken_drop(ctx, o->name);
     /* A mode that keeps no token holds nothing to revoke: its token belongs to whoever issued
      * it (a helper, a CI secret), and isyncsf does not revoke what it does not own. */
     const char *detail = local_only ? "disconnected locally; tokens not revoked" : NULL;
@@ -478,6 +498,8 @@ ISF_API int isf_org_remove(isf_ctx *ctx, const char *name, int local_only, struc
         rc = disconnect_locked(ctx, &o, local_only, &revoked, err);
     if (rc == ISF_OK)
         rc = isf_orgstore_remove(ctx, &o, err);
+    if (rc == ISF_OK)
+        isf_heldtoken_drop(ctx, name);
     isf_org_free_fields(&o);
 unlock:
     isf_orgstore_unlock(ctx, lock);

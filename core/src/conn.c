@@ -80,6 +80,8 @@ int isf_conn_apply_session(struct isf_conn *c, const struct isf_session *s, stru
     c->expires_at_ms = s->expires_at_ms;
     if (!c->access_token || isf_org_set(&o->instance_url, s->instance_url))
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+    if (c->no_token_store)
+        isf_heldtoken_put(c->ctx, o, c->access_token, c->expires_at_ms);
     if (s->id_url)
         ids_from_id_url(o, s->id_url);
     return ISF_OK;
@@ -95,6 +97,18 @@ int isf_conn_open(struct isf_ctx *ctx, struct isf_org *o, struct isf_conn *c, st
         return rc;
     c->no_token_store = (c->auth->desc.capabilities & ISF_CAP_NO_TOKEN_STORE) != 0;
     c->expires_at_ms = o->token_expires_at;
+    if (c->no_token_store) {
+        /* A token held from an earlier call of this process; if the org refuses it, it is
+         * asked for again once (c->refreshed stays 0). */
+        const struct isf_heldtoken *t = isf_heldtoken_get(ctx, o);
+        if (t) {
+            c->expires_at_ms = t->expires_at_ms;
+            c->access_token = strdup(t->access_token);
+            if (!c->access_token)
+                return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+        }
+        return ISF_OK;
+    }
     return isf_org_unseal(ctx, o, "access_token", o->sealed_access_token, &c->access_token, err);
 }
 

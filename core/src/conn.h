@@ -3,6 +3,7 @@
 #ifndef ISF_CONN_H
 #define ISF_CONN_H
 
+#include "heldtoken.h"
 #include "orgstore.h"
 
 struct isf_conn {
@@ -29,7 +30,8 @@ void isf_org_view_clear(struct isf_view_buf *vb);
 
 /* Take a new session into the connection (its access token and expiry) and into the record:
  * the instance URL, and unless the mode keeps no token, the sealed tokens (a refresh response
- * without a refresh token keeps the old one) and token times. Does not write the record. */
+ * without a refresh token keeps the old one) and token times; a mode that keeps no token has
+ * its token held in memory instead (heldtoken.h). Does not write the record. */
 int isf_conn_apply_session(struct isf_conn *c, const struct isf_session *s, struct isf_error *err);
 
 int isf_conn_open(struct isf_ctx *ctx, struct isf_org *o, struct isf_conn *c,
