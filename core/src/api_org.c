@@ -240,8 +240,19 @@ static int keeps_no_token(struct isf_ctx *ctx, const struct isf_org *o)
 
 static int require_connectable(struct isf_ctx *ctx, const struct isf_org *o, struct isf_error *err)
 {
+    int no_token = 0;
+    if (!o->sealed_access_token && strcmp(o->status, "new") != 0 &&
+        strcmp(o->status, "disconnected") != 0) {
+        /* Connected without a stored token is normal only for a mode that keeps none; when
+         * the mode's plugin is unavailable, that is what the user must hear about. */
+        struct isf_plugin *p;
+        int rc = isf_auth_plugin_for_mode(ctx, o->mode, &p, err);
+        if (rc != ISF_OK)
+            return rc;
+        no_token = (p->desc.capabilities & ISF_CAP_NO_TOKEN_STORE) != 0;
+    }
     if (strcmp(o->status, "new") == 0 || strcmp(o->status, "disconnected") == 0 ||
-        (!o->sealed_access_token && !keeps_no_token(ctx, o)))
+        (!o->sealed_access_token && !no_token))
         return isf_err_set(err, ISF_E_AUTH,
                            "org %s is not connected (status %s); run isyncsf "
                            "org connect %s",

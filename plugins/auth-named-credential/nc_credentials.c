@@ -1,6 +1,7 @@
 /* The credential table: the `credentials` option of auth-named-credential, checked once when the
- * instance is created, so that a mistake is a config error at start-up rather than at the first
- * connect. The core hands ISF_OPT_MAP values over as JSON whose scalars are text. */
+ * instance is created (the core prefixes the messages with the plugin's name), so that a mistake is
+ * a config error at start-up rather than at the first connect. The core hands ISF_OPT_MAP values
+ * over as JSON whose scalars are text. */
 #include "nc.h"
 
 #include <ctype.h>
@@ -8,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PLUGIN "auth-named-credential"
 #define TIMEOUT_MAX_S 3600
 
 static const char *const known_keys[] = {"url",        "command",   "token_env",
@@ -24,7 +24,7 @@ static int is_known_key(const char *key)
 
 static int bad(const struct isf_host *h, struct isf_error *err, const char *name, const char *what)
 {
-    return h->error_set(h, err, ISF_E_CONFIG, "%s: credentials.%s: %s", PLUGIN, name, what);
+    return h->error_set(h, err, ISF_E_CONFIG, "credentials.%s: %s", name, what);
 }
 
 /* https://host[:port] with a host and nothing after it but an optional '/'. */
@@ -135,9 +135,9 @@ static int load_one(const struct isf_host *h, const char *name, const struct isf
     for (size_t i = 0; (key = h->json_object_key(h, v, i, NULL)); i++)
         if (!is_known_key(key))
             return h->error_set(h, err, ISF_E_CONFIG,
-                                "%s: credentials.%s: unknown key '%s' (known: url, command, "
+                                "credentials.%s: unknown key '%s' (known: url, command, "
                                 "token_env, token_file, timeout_s)",
-                                PLUGIN, name, key);
+                                name, key);
     if (!(c->name = h->strdup(h, name)))
         return h->error_set(h, err, ISF_E_NOMEM, "out of memory");
     const char *url = h->json_string(h, h->json_get(h, v, "url"));
@@ -164,8 +164,7 @@ int nc_table_load(const struct isf_host *h, const struct isf_opts *opts, struct 
     int64_t timeout_s = h->opt_int(h, opts, "timeout_s");
     if (timeout_s < 1 || timeout_s > TIMEOUT_MAX_S)
         return h->error_set(h, err, ISF_E_CONFIG,
-                            "%s: timeout_s must be a whole number of seconds from 1 to 3600",
-                            PLUGIN);
+                            "timeout_s must be a whole number of seconds from 1 to 3600");
     const struct isf_json *creds = h->opt_json(h, opts, "credentials");
     if (!creds)
         return ISF_OK; /* no credential defined: every org of this mode is refused by name */
@@ -174,7 +173,7 @@ int nc_table_load(const struct isf_host *h, const struct isf_opts *opts, struct 
         n++;
     if (n == 0 && h->json_string(h, creds))
         return h->error_set(h, err, ISF_E_CONFIG,
-                            "%s: credentials must be a mapping of name: {url, source}", PLUGIN);
+                            "credentials must be a mapping of name: {url, source}");
     if (n == 0)
         return ISF_OK;
     t->items = h->alloc(h, n * sizeof(*t->items));

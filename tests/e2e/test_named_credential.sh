@@ -130,6 +130,19 @@ assert_exit 0
 assert_json 'if type == "array" then .[0].status else .status end | . == "connected"' "connected"
 assert_eq $((runs_before + 2)) "$(wc -l <"$H/sf-shape.count")" "asked at start and after the 401"
 
+t "org edit to a credential that does not exist → 3, nothing changed"
+run_isf org edit sfcli --named-credential nope
+assert_exit 3
+assert_stderr_contains "named credential nope not found"
+run_isf --json org show sfcli
+assert_json '.named_credential == "sf-cli" and .status == "connected"' "unchanged"
+
+t "a broken credential table is a config error naming the credential and key → 6"
+printf '%s\n' "http: {ca_file: $CA}" "plugins: {load: [{name: store-file}, {name: auth-named-credential, options: {credentials: {x: {url: \"$FAKE_URL\", token_env: A, colour: blue}}}}]}" >"$WORK/badnc.yaml"
+run_isf --config "$WORK/badnc.yaml" org token sfcli
+assert_exit 6
+assert_stderr_contains "credentials.x: unknown key 'colour'"
+
 t "own shape with expires_at"
 run_isf org add own --mode named-credential --named-credential own
 connect_org own
