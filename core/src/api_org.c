@@ -131,6 +131,8 @@ static int edit_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct
     int rc = apply_settings(ctx, o, s, &changed, err);
     if (rc == ISF_OK)
         rc = check_with_plugin(ctx, o, err);
+    if (rc == ISF_OK && changed)
+        isf_heldtoken_drop(ctx, o->name);
     if (rc == ISF_OK && changed && (o->sealed_access_token || o->sealed_refresh_token)) {
         /* Tokens belong to the old mode/host/app: drop them rather than use them wrongly. */
         free(o->sealed_access_token);
@@ -196,11 +198,9 @@ static int connect_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, str
     /* A reconnect fully replaces the old grant: drop the old refresh token first. */
     free(o->sealed_refresh_token);
     o->sealed_refresh_token = NULL;
-    rc = isf_org_apply_session(ctx, o, &s, err);
+    rc = isf_conn_apply_session(&c, &s, err);
     if (rc != ISF_OK)
         goto done;
-    isf_free_secret(c.access_token);
-    c.access_token = strdup(s.access_token);
     c.refreshed = 1; /* a fresh grant: a 401 now is not an expired session */
     rc = isf_org_read_details(&c, err);
     if (rc == ISF_OK)
@@ -227,10 +227,32 @@ ISF_API int isf_org_connect(isf_ctx *ctx, const char *name, const struct isf_con
     return isf_orgstore_update(ctx, name, connect_locked, (void *)co, err);
 }
 
-static int require_connectable(const struct isf_org *o, struct isf_error *err)
+/* The mode declares that its tokens are never stored (ISF_CAP_NO_TOKEN_STORE): a connected org
+ * of that mode has no token in its record, and every token comes from the plugin. */
+static int keeps_no_token(struct isf_ctx *ctx, const struct isf_org *o)
 {
+    struct isf_plugin *p;
+    struct isf_error ignored;
+    isf_err_init(&ignored);
+    return isf_auth_plugin_for_mode(ctx, o->mode, &p, &ignored) == ISF_OK &&
+           (p->desc.capabilities & ISF_CAP_NO_TOKEN_STORE);
+}
+
+static int require_connectable(struct isf_ctx *ctx, const struct isf_org *o, struct isf_error *err)
+{
+    int no_token = 0;
+    if (!o->sealed_access_token && strcmp(o->status, "new") != 0 &&
+        strcmp(o->status, "disconnected") != 0) {
+        /* Connected without a stored token is normal only for a mode that keeps none; when
+         * the mode's plugin is unavailable, that is what the user must hear about. */
+        struct isf_plugin *p;
+        int rc = isf_auth_plugin_for_mode(ctx, o->mode, &p, err);
+        if (rc != ISF_OK)
+            return rc;
+        no_token = (p->desc.capabilities & ISF_CAP_NO_TOKEN_STORE) != 0;
+    }
     if (strcmp(o->status, "new") == 0 || strcmp(o->status, "disconnected") == 0 ||
-        !o->sealed_access_token)
+        (!o->sealed_access_token && !no_token))
         return isf_err_set(err, ISF_E_AUTH,
                            "org %s is not connected (status %s); run isyncsf "
                            "org connect %s",
@@ -246,7 +268,7 @@ static int test_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct
 {
     (void)arg;
     struct isf_conn c = {0};
-    int rc = require_connectable(o, err);
+    int rc = require_connectable(ctx, o, err);
     if (rc == ISF_OK)
         rc = isf_conn_open(ctx, o, &c, err);
     if (rc == ISF_OK)
@@ -285,13 +307,26 @@ ISF_API int isf_org_show_json(isf_ctx *ctx, const char *name, char **json, struc
     return *json ? ISF_OK : oom(err);
 }
 
+/* A failing org (a passing network problem) may still hold a perfectly valid token. */
+static int usable_status(const struct isf_org *o)
+{
+    return strcmp(o->status, "connected") == 0 || strcmp(o->status, "failing") == 0;
+}
+
 static int token_is_fresh(struct isf_ctx *ctx, const struct isf_org *o)
 {
     int64_t margin = ctx->cfg->refresh_margin_s * 1000;
-    /* A failing org (a passing network problem) may still hold a perfectly valid token. */
-    return o->sealed_access_token &&
-           (strcmp(o->status, "connected") == 0 || strcmp(o->status, "failing") == 0) &&
+    return o->sealed_access_token && usable_status(o) &&
            o->token_expires_at - margin > isf_now_ms();
+}
+
+static int held_token_out(const struct isf_heldtoken *t, struct isf_token *out,
+                          struct isf_error *err)
+{
+    out->access_token = isf_strdup(t->access_token);
+    out->instance_url = isf_strdup(t->instance_url);
+    out->expires_at_ms = t->expires_at_ms;
+    return out->access_token && out->instance_url ? ISF_OK : oom(err);
 }
 
 static int token_out(struct isf_ctx *ctx, const struct isf_org *o, struct isf_token *out,
@@ -306,29 +341,38 @@ static int token_out(struct isf_ctx *ctx, const struct isf_org *o, struct isf_to
     return out->instance_url ? ISF_OK : oom(err);
 }
 
-/* Refresh under the lock, re-reading first: another process may have refreshed meanwhile. */
+/* A token just obtained in this connection, for a mode that keeps none in the record. */
+static int conn_token_out(const struct isf_conn *c, struct isf_token *out, struct isf_error *err)
+{
+    out->access_token = isf_strdup(c->access_token);
+    out->instance_url = isf_strdup(c->org->instance_url);
+    out->expires_at_ms = c->expires_at_ms;
+    return out->access_token && out->instance_url ? ISF_OK : oom(err);
+}
+
+/* Refresh under the lock, re-reading first: another process may have refreshed meanwhile. A mode
+ * that keeps no token is never fresh here, so its plugin is asked every time. */
 static int refresh_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
 {
     struct isf_token *out = arg;
-    int rc = ISF_OK;
-    if (!token_is_fresh(ctx, o)) {
-        struct isf_conn c = {0};
-        rc = require_connectable(o, err);
+    if (token_is_fresh(ctx, o))
+        return token_out(ctx, o, out, err);
+    struct isf_conn c = {0};
+    int rc = require_connectable(ctx, o, err);
+    if (rc == ISF_OK)
+        rc = isf_conn_open(ctx, o, &c, err);
+    if (rc == ISF_OK)
+        rc = isf_conn_refresh(&c, err);
+    if (rc == ISF_OK && strcmp(o->status, "connected") != 0) {
+        rc = mark_connected(o, err);
         if (rc == ISF_OK)
-            rc = isf_conn_open(ctx, o, &c, err);
-        if (rc == ISF_OK)
-            rc = isf_conn_refresh(&c, err);
-        if (rc == ISF_OK && strcmp(o->status, "connected") != 0) {
-            rc = mark_connected(o, err);
-            if (rc == ISF_OK)
-                rc = isf_orgstore_put(ctx, o, err);
-        } else if (rc == ISF_E_AUTH || rc == ISF_E_TRANSIENT) {
-            record_failure(ctx, o, err);
-        }
-        isf_conn_close(&c);
+            rc = isf_orgstore_put(ctx, o, err);
+    } else if (rc == ISF_E_AUTH || rc == ISF_E_TRANSIENT) {
+        record_failure(ctx, o, err);
     }
     if (rc == ISF_OK)
-        rc = token_out(ctx, o, out, err);
+        rc = c.no_token_store ? conn_token_out(&c, out, err) : token_out(ctx, o, out, err);
+    isf_conn_close(&c);
     return rc;
 }
 
@@ -341,11 +385,15 @@ ISF_API int isf_org_token(isf_ctx *ctx, const char *name, struct isf_token *out,
     int rc = isf_orgstore_get(ctx, name, &o, err);
     if (rc != ISF_OK)
         return rc;
-    /* Fast path: a valid token needs no lock and no network. */
+    /* Fast path: a valid token needs no lock and no network; for a mode that keeps no token,
+     * one this process holds in memory. */
+    const struct isf_heldtoken *held = NULL;
     if (token_is_fresh(ctx, &o))
         rc = token_out(ctx, &o, out, err);
+    else if (usable_status(&o) && (held = isf_heldtoken_get(ctx, &o)))
+        rc = held_token_out(held, out, err);
     else {
-        rc = require_connectable(&o, err);
+        rc = require_connectable(ctx, &o, err);
         if (rc == ISF_OK)
             rc = isf_orgstore_update(ctx, name, refresh_locked, out, err);
     }
@@ -406,9 +454,14 @@ static int disconnect_locked(struct isf_ctx *ctx, struct isf_org *o, int local_o
     free(o->sealed_refresh_token);
     o->sealed_access_token = o->sealed_refresh_token = NULL;
     o->token_issued_at = o->token_expires_at = 0;
-    if (isf_org_set(&o->status, "disconnected") ||
-        isf_org_set(&o->status_detail,
-                    local_only ? "disconnected locally; tokens not revoked" : NULL))
+    isf_heldtoken_drop(ctx, o->name);
+    /* A mode that keeps no token holds nothing to revoke: its token belongs to whoever issued
+     * it (a helper, a CI secret), and isyncsf does not revoke what it does not own. */
+    const char *detail = local_only ? "disconnected locally; tokens not revoked" : NULL;
+    if (keeps_no_token(ctx, o))
+        detail = "disconnected; isyncsf held no token of this org, so none was revoked (the "
+                 "credential's token belongs to its source and stays valid)";
+    if (isf_org_set(&o->status, "disconnected") || isf_org_set(&o->status_detail, detail))
         return oom(err);
     return isf_orgstore_put(ctx, o, err);
 }
@@ -456,6 +509,8 @@ ISF_API int isf_org_remove(isf_ctx *ctx, const char *name, int local_only, struc
         rc = disconnect_locked(ctx, &o, local_only, &revoked, err);
     if (rc == ISF_OK)
         rc = isf_orgstore_remove(ctx, &o, err);
+    if (rc == ISF_OK)
+        isf_heldtoken_drop(ctx, name);
     isf_org_free_fields(&o);
 unlock:
     isf_orgstore_unlock(ctx, lock);

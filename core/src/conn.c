@@ -43,34 +43,47 @@ void isf_org_view_clear(struct isf_view_buf *vb)
     memset(vb, 0, sizeof(*vb));
 }
 
-int isf_org_apply_session(struct isf_ctx *ctx, struct isf_org *o, const struct isf_session *s,
-                          struct isf_error *err)
+/* The identity URL ends in /<org id>/<user id>: a free source of both. */
+static void ids_from_id_url(struct isf_org *o, const char *id_url)
 {
-    int rc = isf_org_seal(ctx, o, "access_token", &o->sealed_access_token, s->access_token, err);
-    if (rc == ISF_OK && s->refresh_token)
-        rc = isf_org_seal(ctx, o, "refresh_token", &o->sealed_refresh_token, s->refresh_token, err);
-    if (rc != ISF_OK)
-        return rc;
-    if (isf_org_set(&o->instance_url, s->instance_url))
-        return isf_err_set(err, ISF_E_NOMEM, "out of memory");
-    o->token_issued_at = s->issued_at_ms;
-    o->token_expires_at = s->expires_at_ms;
-    o->last_refreshed_at = isf_now_ms();
-    if (s->id_url) {
-        /* The identity URL ends in /<org id>/<user id>: a free source of both. */
-        const char *user = strrchr(s->id_url, '/');
-        if (user && user > s->id_url) {
-            const char *org = user - 1;
-            while (org > s->id_url && *org != '/')
-                org--;
-            char *org_id = isf_aprintf("%.*s", (int)(user - org - 1), org + 1);
-            if (org_id && strlen(org_id) >= 15 && !o->org_id)
-                isf_org_set(&o->org_id, org_id);
-            free(org_id);
-            if (strlen(user + 1) >= 15)
-                isf_org_set(&o->user_id, user + 1);
-        }
+    const char *user = strrchr(id_url, '/');
+    if (!user || user == id_url)
+        return;
+    const char *org = user - 1;
+    while (org > id_url && *org != '/')
+        org--;
+    char *org_id = isf_aprintf("%.*s", (int)(user - org - 1), org + 1);
+    if (org_id && strlen(org_id) >= 15 && !o->org_id)
+        isf_org_set(&o->org_id, org_id);
+    free(org_id);
+    if (strlen(user + 1) >= 15)
+        isf_org_set(&o->user_id, user + 1);
+}
+
+int isf_conn_apply_session(struct isf_conn *c, const struct isf_session *s, struct isf_error *err)
+{
+    struct isf_org *o = c->org;
+    int rc = ISF_OK;
+    if (!c->no_token_store) {
+        rc = isf_org_seal(c->ctx, o, "access_token", &o->sealed_access_token, s->access_token, err);
+        if (rc == ISF_OK && s->refresh_token)
+            rc = isf_org_seal(c->ctx, o, "refresh_token", &o->sealed_refresh_token,
+                              s->refresh_token, err);
+        if (rc != ISF_OK)
+            return rc;
+        o->token_issued_at = s->issued_at_ms;
+        o->token_expires_at = s->expires_at_ms;
+        o->last_refreshed_at = isf_now_ms();
     }
+    isf_free_secret(c->access_token);
+    c->access_token = strdup(s->access_token);
+    c->expires_at_ms = s->expires_at_ms;
+    if (!c->access_token || isf_org_set(&o->instance_url, s->instance_url))
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+    if (c->no_token_store)
+        isf_heldtoken_put(c->ctx, o, c->access_token, c->expires_at_ms);
+    if (s->id_url)
+        ids_from_id_url(o, s->id_url);
     return ISF_OK;
 }
 
@@ -82,6 +95,20 @@ int isf_conn_open(struct isf_ctx *ctx, struct isf_org *o, struct isf_conn *c, st
     int rc = isf_auth_plugin_for_mode(ctx, o->mode, &c->auth, err);
     if (rc != ISF_OK)
         return rc;
+    c->no_token_store = (c->auth->desc.capabilities & ISF_CAP_NO_TOKEN_STORE) != 0;
+    c->expires_at_ms = o->token_expires_at;
+    if (c->no_token_store) {
+        /* A token held from an earlier call of this process; if the org refuses it, it is
+         * asked for again once (c->refreshed stays 0). */
+        const struct isf_heldtoken *t = isf_heldtoken_get(ctx, o);
+        if (t) {
+            c->expires_at_ms = t->expires_at_ms;
+            c->access_token = strdup(t->access_token);
+            if (!c->access_token)
+                return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+        }
+        return ISF_OK;
+    }
     return isf_org_unseal(ctx, o, "access_token", o->sealed_access_token, &c->access_token, err);
 }
 
@@ -91,7 +118,9 @@ void isf_conn_close(struct isf_conn *c)
     c->access_token = NULL;
 }
 
-int isf_conn_refresh(struct isf_conn *c, struct isf_error *err)
+/* Ask the plugin for a session. `retry`: this replaces a session the org refused, so a second
+ * refusal is final; the first session of a mode that keeps no token is not a retry. */
+static int renew(struct isf_conn *c, int retry, struct isf_error *err)
 {
     struct isf_view_buf vb;
     struct isf_session s = {0};
@@ -102,21 +131,24 @@ int isf_conn_refresh(struct isf_conn *c, struct isf_error *err)
     isf_org_view_clear(&vb);
     if (rc != ISF_OK)
         goto done;
-    rc = isf_org_apply_session(c->ctx, c->org, &s, err);
+    int url_changed = !c->org->instance_url || !s.instance_url ||
+                      strcmp(c->org->instance_url, s.instance_url) != 0;
+    rc = isf_conn_apply_session(c, &s, err);
+    if (rc == ISF_OK && (!c->no_token_store || url_changed))
+        rc = isf_orgstore_put(c->ctx, c->org, err);
     if (rc != ISF_OK)
         goto done;
-    rc = isf_orgstore_put(c->ctx, c->org, err);
-    if (rc != ISF_OK)
-        goto done;
-    isf_free_secret(c->access_token);
-    c->access_token = strdup(s.access_token);
-    c->refreshed = 1;
-    if (!c->access_token)
-        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
-    isf_log(c->ctx, ISF_LOG_INFO, "org %s: session refreshed", c->org->name);
+    c->refreshed |= retry;
+    isf_log(c->ctx, ISF_LOG_INFO, "org %s: session %s", c->org->name,
+            retry ? "refreshed" : "obtained");
 done:
     isf_session_clear(&s);
     return rc;
+}
+
+int isf_conn_refresh(struct isf_conn *c, struct isf_error *err)
+{
+    return renew(c, 1, err);
 }
 
 /* Salesforce REST errors are a JSON array of {message, errorCode}. */
@@ -175,7 +207,13 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
     struct isf_http_response resp = {0};
     char code[64], msg[256];
-    int rc;
+    int rc = ISF_OK;
+    /* A mode that keeps no token has none until its plugin is asked for one. */
+    if (!c->access_token && c->no_token_store) {
+        rc = renew(c, 0, err);
+        if (rc != ISF_OK)
+            goto done;
+    }
     for (;;) {
         rc = get_once(c, url, &resp, err);
         if (rc != ISF_OK)

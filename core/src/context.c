@@ -1,4 +1,5 @@
 /* The library context: config, plugins, key, logging. */
+#include "heldtoken.h"
 #include "http.h"
 #include "internal.h"
 
@@ -83,6 +84,7 @@ ISF_API void isf_close(isf_ctx *ctx)
 {
     if (!ctx)
         return;
+    isf_heldtoken_drop_all(ctx);
     isf_plugins_unload_all(ctx);
     isf_keyring_free(ctx->keyring);
     isf_http_free(ctx->http);

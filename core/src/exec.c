@@ -26,10 +26,13 @@ extern char **environ;
 #endif
 
 /* stdout on the pipe's write end, stdin on /dev/null (so the command can neither consume input
- * meant for isyncsf, such as --client-secret-stdin, nor wait on it), nothing else of ours. */
-static int set_file_actions(posix_spawn_file_actions_t *fa, int out_fd)
+ * meant for isyncsf, such as --client-secret-stdin, nor wait on it), stderr on its own pipe when
+ * captured (err_fd >= 0), nothing else of ours. */
+static int set_file_actions(posix_spawn_file_actions_t *fa, int out_fd, int err_fd)
 {
     int e = posix_spawn_file_actions_adddup2(fa, out_fd, STDOUT_FILENO);
+    if (e == 0 && err_fd >= 0)
+        e = posix_spawn_file_actions_adddup2(fa, err_fd, STDERR_FILENO);
     if (e == 0)
         e = posix_spawn_file_actions_addopen(fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 #ifdef HAVE_ADDCLOSEFROM
@@ -59,9 +62,9 @@ static int set_signal_state(posix_spawnattr_t *attr)
     return e;
 }
 
-/* Start argv with stdout on out_fd (the pipe's write end). Returns 0, or the errno value of
- * what failed (then nothing was started). */
-static int spawn_command(char *const argv[], char *const *envp, int out_fd, pid_t *pid)
+/* Start argv with stdout on out_fd (the pipe's write end) and stderr on err_fd (or inherited
+ * when -1). Returns 0, or the errno value of what failed (then nothing was started). */
+static int spawn_command(char *const argv[], char *const *envp, int out_fd, int err_fd, pid_t *pid)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -70,7 +73,7 @@ static int spawn_command(char *const argv[], char *const *envp, int out_fd, pid_
         return e;
     e = posix_spawnattr_init(&attr);
     if (e == 0) {
-        e = set_file_actions(&fa, out_fd);
+        e = set_file_actions(&fa, out_fd, err_fd);
         if (e == 0)
             e = set_signal_state(&attr);
         if (e == 0)
@@ -83,36 +86,64 @@ static int spawn_command(char *const argv[], char *const *envp, int out_fd, pid_
 
 enum { OUT_DONE = 0, OUT_TIMEOUT = 1, OUT_TOO_BIG = 2, OUT_ERROR = 3 };
 
-/* Collect the command's stdout until EOF, the deadline, or more than `cap` bytes (buf holds
- * cap + 1). On OUT_ERROR, *read_errno says why. */
-static int read_output(int fd, int64_t deadline, char *buf, size_t cap, size_t *got,
-                       int *read_errno)
+/* Where the command's output goes while it is read. */
+struct sink {
+    int fd;      /* -1 once at EOF (or never opened) */
+    char *buf;   /* stdout: holds cap + 1; stderr: holds cap + 1, the NUL added at the end */
+    size_t cap;  /* stdout: more is TOO_BIG; stderr: more is read and dropped */
+    size_t *got; /* bytes kept */
+};
+
+/* One read into a sink: 0 read or retry, 1 EOF, -1 error (errno set). */
+static int drain(struct sink *s, int keep_all)
 {
-    *got = 0;
+    char scratch[4096];
+    size_t room = keep_all ? s->cap + 1 - *s->got : sizeof(scratch);
+    ssize_t n = read(s->fd, keep_all ? s->buf + *s->got : scratch, room);
+    if (n < 0)
+        return errno == EINTR || errno == EAGAIN ? 0 : -1;
+    if (n == 0)
+        return 1;
+    if (keep_all) {
+        *s->got += (size_t)n;
+    } else if (*s->got < s->cap) {
+        size_t take = (size_t)n < s->cap - *s->got ? (size_t)n : s->cap - *s->got;
+        memcpy(s->buf + *s->got, scratch, take);
+        *s->got += take;
+    }
+    return 0;
+}
+
+/* Collect the command's stdout (sinks[0]) and, when captured, its stderr (sinks[1]) until both
+ * reach EOF, the deadline, or stdout passes its cap. On OUT_ERROR, *read_errno says why. */
+static int read_output(struct sink sinks[2], int64_t deadline, int *read_errno)
+{
     for (;;) {
+        if (sinks[0].fd < 0 && sinks[1].fd < 0)
+            return OUT_DONE;
         int64_t left = deadline - isf_monotonic_ms();
         if (left <= 0)
             return OUT_TIMEOUT;
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int r = poll(&pfd, 1, (int)(left > 1000 ? 1000 : left));
+        struct pollfd pfd[2] = {{.fd = sinks[0].fd, .events = POLLIN},
+                                {.fd = sinks[1].fd, .events = POLLIN}};
+        int r = poll(pfd, 2, (int)(left > 1000 ? 1000 : left));
         if (r < 0 && errno != EINTR) {
             *read_errno = errno;
             return OUT_ERROR;
         }
-        if (r <= 0)
-            continue;
-        ssize_t n = read(fd, buf + *got, cap + 1 - *got);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (n < 0) {
-            *read_errno = errno;
-            return OUT_ERROR;
+        for (int i = 0; r > 0 && i < 2; i++) {
+            if (sinks[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            int d = drain(&sinks[i], i == 0);
+            if (d < 0) {
+                *read_errno = errno;
+                return OUT_ERROR;
+            }
+            if (d > 0)
+                sinks[i].fd = -1; /* the caller closes the descriptor */
+            if (i == 0 && *sinks[0].got > sinks[0].cap)
+                return OUT_TOO_BIG;
         }
-        if (n == 0)
-            return OUT_DONE;
-        *got += (size_t)n;
-        if (*got > cap)
-            return OUT_TOO_BIG;
     }
 }
 
@@ -135,40 +166,65 @@ static int wait_child(pid_t pid, int64_t deadline, int *status)
     return 1;
 }
 
+static void close_pair(int p[2])
+{
+    for (int i = 0; i < 2; i++)
+        if (p[i] >= 0)
+            close(p[i]);
+    p[0] = p[1] = -1;
+}
+
+static void wipe_all(const struct isf_exec_limits *lim, char *out, size_t cap)
+{
+    isf_wipe(out, cap + 1);
+    if (lim->err_buf)
+        isf_wipe(lim->err_buf, lim->err_cap + 1);
+}
+
 int isf_exec_capture(char *const argv[], const struct isf_exec_limits *lim, char *out, size_t cap,
                      size_t *got, struct isf_exec_result *res, struct isf_error *err)
 {
     struct isf_exec_result r = {.outcome = ISF_EXEC_NOT_STARTED, .pid = -1};
-    size_t n = 0;
+    size_t n = 0, err_n = 0;
     int status = 0, read_errno = 0;
     if (got)
         *got = 0;
     if (res)
         *res = r;
-    if (!argv || !argv[0] || !*argv[0] || !lim || !out || !got || !res)
+    if (lim && lim->err_got)
+        *lim->err_got = 0;
+    if (!argv || !argv[0] || !*argv[0] || !lim || !out || !got || !res ||
+        (lim->err_buf && !lim->err_got))
         return isf_err_set(err, ISF_E_USAGE, "isf_exec_capture: missing argument");
     if (lim->timeout_ms <= 0)
         return isf_err_set(err, ISF_E_USAGE, "isf_exec_capture: the time limit must be positive");
     /* Close-on-exec from the start: other threads' children must not inherit either end. */
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
+    int p[2] = {-1, -1}, q[2] = {-1, -1};
+    if (pipe2(p, O_CLOEXEC) != 0 || (lim->err_buf && pipe2(q, O_CLOEXEC) != 0)) {
         int pipe_errno = errno;
-        isf_wipe(out, cap + 1);
+        close_pair(p);
+        wipe_all(lim, out, cap);
         return isf_err_set(err, ISF_E_FAILED, "cannot create a pipe: %s", strerror(pipe_errno));
     }
     int64_t deadline = isf_monotonic_ms() + lim->timeout_ms;
-    int e = spawn_command(argv, lim->envp, p[1], &r.pid);
+    int e = spawn_command(argv, lim->envp, p[1], q[1], &r.pid);
     close(p[1]);
+    if (q[1] >= 0)
+        close(q[1]);
+    p[1] = q[1] = -1;
     if (e != 0) {
-        close(p[0]);
+        close_pair(p);
+        close_pair(q);
         r.pid = -1;
         r.sys_errno = e;
-        isf_wipe(out, cap + 1);
+        wipe_all(lim, out, cap);
         *res = r;
         return ISF_OK;
     }
-    int outcome = read_output(p[0], deadline, out, cap, &n, &read_errno);
-    close(p[0]);
+    struct sink sinks[2] = {{p[0], out, cap, &n}, {q[0], lim->err_buf, lim->err_cap, &err_n}};
+    int outcome = read_output(sinks, deadline, &read_errno);
+    close_pair(p);
+    close_pair(q);
     if (outcome != OUT_DONE)
         deadline = 0; /* no point letting it run on: kill it now */
     if (wait_child(r.pid, deadline, &status) && outcome == OUT_DONE)
@@ -191,8 +247,12 @@ int isf_exec_capture(char *const argv[], const struct isf_exec_limits *lim, char
     if (r.outcome == ISF_EXEC_EXITED || r.outcome == ISF_EXEC_SIGNALED) {
         out[n] = '\0';
         *got = n;
+        if (lim->err_buf) {
+            lim->err_buf[err_n] = '\0';
+            *lim->err_got = err_n;
+        }
     } else {
-        isf_wipe(out, cap + 1);
+        wipe_all(lim, out, cap);
     }
     *res = r;
     return ISF_OK;

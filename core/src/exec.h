@@ -1,8 +1,9 @@
 /* Running a helper command and capturing what it prints: the master key command today, a
  * credential helper next. The command is run directly (posix_spawnp, never through a shell), with
  * stdin on /dev/null, stdout captured up to a cap, stderr inherited (what a helper says there is
- * for the user), no file descriptor of ours beyond 0-2, the usual signal dispositions and an empty
- * signal mask, and a time limit past which it is killed (SIGKILL) and reaped.
+ * for the user) or its start captured, no file descriptor of ours beyond 0-2, the usual signal
+ * dispositions and an empty signal mask, and a time limit past which it is killed (SIGKILL) and
+ * reaped.
  *
  * The output may be a secret: this module never logs it and never puts any of it in an error
  * message. It reports how the command ended (struct isf_exec_result) so that callers word their
@@ -14,16 +15,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* How a command ended. The output is kept only for EXITED and SIGNALED; for every other outcome
- * it has been wiped and *got is 0. */
-enum isf_exec_outcome {
-    ISF_EXEC_EXITED = 0,      /* it exited by itself: exit_code (0 = success) */
-    ISF_EXEC_SIGNALED = 1,    /* a signal not sent by us ended it: signal */
-    ISF_EXEC_TIMEOUT = 2,     /* still running at the time limit: killed (SIGKILL) and reaped */
-    ISF_EXEC_TOO_BIG = 3,     /* printed more than cap bytes: killed and reaped */
-    ISF_EXEC_NOT_STARTED = 4, /* posix_spawnp failed (not found, not executable...): sys_errno */
-    ISF_EXEC_READ_ERROR = 5,  /* reading its stdout failed (sys_errno): killed and reaped */
-};
+/* How a command ended: enum isf_exec_outcome, public in plugin.h (host->exec_capture). The
+ * output is kept only for EXITED and SIGNALED; for every other outcome it has been wiped and
+ * *got is 0. */
 
 struct isf_exec_limits {
     /* The time limit of the whole run, start to reaping, in milliseconds; must be > 0. */
@@ -33,6 +27,14 @@ struct isf_exec_limits {
      * caller's variables (which may hold secrets) from the command. Note that argv[0] without a
      * '/' is looked up in the caller's PATH, not in envp's. */
     char *const *envp;
+    /* Optional: capture the command's stderr instead of letting it inherit ours. err_buf holds
+     * err_cap + 1 bytes: the first err_cap bytes it prints are kept there, NUL-terminated, with
+     * their count in *err_got; the rest is read and dropped (so the command never blocks on a
+     * full pipe). Like the output, it is kept only for EXITED and SIGNALED, else wiped. NULL =
+     * inherit stderr. */
+    char *err_buf;
+    size_t err_cap;
+    size_t *err_got;
 };
 
 struct isf_exec_result {

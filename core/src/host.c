@@ -1,4 +1,5 @@
 /* The host service table handed to plugins: every service a plugin may use, nothing more. */
+#include "exec.h"
 #include "http.h"
 #include "internal.h"
 #include "oauth.h"
@@ -163,6 +164,25 @@ static const struct isf_json *h_json_array_get(const struct isf_host *h, const s
     return (const struct isf_json *)json_array_get((const json_t *)v, i);
 }
 
+static const char *h_json_object_key(const struct isf_host *h, const struct isf_json *obj, size_t i,
+                                     const struct isf_json **value)
+{
+    (void)h;
+    /* jansson iterates in insertion order, which is the document's order. */
+    const char *key;
+    json_t *v;
+    size_t n = 0;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        if (n++ == i) {
+            if (value)
+                *value = (const struct isf_json *)v;
+            return key;
+        }
+    }
+    return NULL;
+}
+
 static int h_random_bytes(const struct isf_host *h, void *buf, size_t len)
 {
     (void)h;
@@ -225,6 +245,44 @@ static int h_session_set(const struct isf_host *h, struct isf_session *out,
     return ISF_OK;
 }
 
+/* A helper's output is small (a token and a URL); the cap only bounds what a runaway prints. */
+#define EXEC_CAP_MAX ((size_t)16 * 1024 * 1024)
+
+static int h_exec_capture(const struct isf_host *h, char *const argv[], char *const envp[],
+                          long timeout_ms, size_t out_cap, char **out, size_t *out_len,
+                          struct isf_exec_status *st, struct isf_error *err)
+{
+    (void)h;
+    if (!out || !out_len || !st || st->struct_size < sizeof(*st) || out_cap == 0 ||
+        out_cap > EXEC_CAP_MAX)
+        return isf_err_set(err, ISF_E_USAGE,
+                           "exec_capture: missing output, status, or a cap outside 1..16 MiB");
+    *out = NULL;
+    *out_len = 0;
+    char *buf = malloc(out_cap + 1);
+    if (!buf)
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+    size_t err_got = 0;
+    struct isf_exec_limits lim = {timeout_ms, envp, st->stderr_head, sizeof(st->stderr_head) - 1,
+                                  &err_got};
+    struct isf_exec_result res;
+    size_t got = 0;
+    int rc = isf_exec_capture(argv, &lim, buf, out_cap, &got, &res, err);
+    st->stderr_len = (uint32_t)err_got;
+    st->outcome = res.outcome;
+    st->exit_code = res.exit_code;
+    st->signal = res.signal;
+    st->sys_errno = res.sys_errno;
+    if (rc == ISF_OK && (res.outcome == ISF_EXEC_EXITED || res.outcome == ISF_EXEC_SIGNALED)) {
+        *out = buf;
+        *out_len = got;
+        return ISF_OK;
+    }
+    isf_wipe(buf, out_cap + 1);
+    free(buf);
+    return rc;
+}
+
 void isf_host_init(struct isf_plugin *p)
 {
     struct isf_host *h = &p->host;
@@ -261,4 +319,6 @@ void isf_host_init(struct isf_plugin *p)
     h->oauth_token = h_oauth_token;
     h->oauth_revoke = h_oauth_revoke;
     h->session_set = h_session_set;
+    h->exec_capture = h_exec_capture;
+    h->json_object_key = h_json_object_key;
 }

@@ -39,6 +39,8 @@ struct isf_ctx {
     struct isf_plugin *store;    /* the store plugin in use, or NULL */
     struct isf_keyring *keyring; /* loaded on first use */
     struct isf_http *http;       /* created on first use */
+    /* Tokens of modes that keep none in the store, in memory only (heldtoken.h). */
+    struct isf_heldtoken *held_tokens;
 };
 
 /* The outcome of a grant, filled by host->oauth_token / host->session_set. */

@@ -5,6 +5,7 @@
  * token; revocation revokes the current access token.
  */
 #include <isyncsf/plugin.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -125,7 +126,8 @@ ISF_PLUGIN_EXPORT int isyncsf_plugin_init(const struct isf_host *host,
                                           const struct isf_plugin_descriptor **out,
                                           struct isf_error *err)
 {
-    if (!host || host->struct_size < sizeof(struct isf_host)) {
+    /* Only ABI 1.0 services are used: a 1.0 host (without exec_capture) is enough. */
+    if (!host || host->struct_size < offsetof(struct isf_host, session_set) + sizeof(void *)) {
         if (err)
             err->code = ISF_E_CONFIG;
         return ISF_E_CONFIG; /* a host older than ABI 1.0 cannot serve us */

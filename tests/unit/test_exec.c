@@ -350,6 +350,39 @@ static void test_no_descriptor_leaks(void **state)
     free(r);
 }
 
+/* stderr captured on request: its start kept apart from stdout, the rest drained so a chatty
+ * command never blocks; wiped with the output when the run ends badly. */
+static void test_stderr_captured(void **state)
+{
+    (void)state;
+    char err_buf[17];
+    size_t err_got = 99, got = 0;
+    char out[64];
+    struct isf_exec_result res;
+    struct isf_error err;
+    isf_err_init(&err);
+    /* 200 KB on stderr, more than a pipe holds, then the answer on stdout. */
+    char *argv[] = {(char *)"sh", (char *)"-c",
+                    (char *)"echo 'to stderr first' >&2; head -c 200000 /dev/zero >&2; "
+                            "printf answer",
+                    NULL};
+    struct isf_exec_limits lim = {5000, NULL, err_buf, sizeof(err_buf) - 1, &err_got};
+    assert_int_equal(isf_exec_capture(argv, &lim, out, sizeof(out) - 1, &got, &res, &err), 0);
+    assert_int_equal(res.outcome, ISF_EXEC_EXITED);
+    assert_int_equal(res.exit_code, 0);
+    assert_string_equal(out, "answer");
+    assert_int_equal(err_got, 16);
+    assert_string_equal(err_buf, "to stderr first\n");
+
+    char *slow[] = {(char *)"sh", (char *)"-c", (char *)"echo secret >&2; exec sleep 5", NULL};
+    lim.timeout_ms = 300;
+    assert_int_equal(isf_exec_capture(slow, &lim, out, sizeof(out) - 1, &got, &res, &err), 0);
+    assert_int_equal(res.outcome, ISF_EXEC_TIMEOUT);
+    assert_int_equal(err_got, 0);
+    for (size_t i = 0; i < sizeof(err_buf); i++)
+        assert_int_equal(err_buf[i], 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -358,7 +391,7 @@ int main(void)
         cmocka_unit_test(test_time_limit),          cmocka_unit_test(test_output_cap),
         cmocka_unit_test(test_cannot_start),        cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_environment),         cmocka_unit_test(test_stdin_is_dev_null),
-        cmocka_unit_test(test_no_descriptor_leaks),
+        cmocka_unit_test(test_no_descriptor_leaks), cmocka_unit_test(test_stderr_captured),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

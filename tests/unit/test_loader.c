@@ -224,8 +224,9 @@ static void test_bad_fixtures_refused_good_ones_load(void **state)
     OPEN_OK(e, all_fixtures_yaml, FIXTURES);
     assert_int_equal(json_array_size(e->plugins), 12);
 
-    EXPECT_FAILED(e, "auth-wrong-major", "ABI 2.0", "rebuild");
-    char newer[32], offers[48];
+    char wrong[32], newer[32], offers[48];
+    snprintf(wrong, sizeof(wrong), "ABI %d.%d", ISF_ABI_MAJOR + 1, ISF_ABI_MINOR);
+    EXPECT_FAILED(e, "auth-wrong-major", wrong, "rebuild");
     snprintf(newer, sizeof(newer), "ABI %d.%d", ISF_ABI_MAJOR, ISF_ABI_MINOR + 1);
     snprintf(offers, sizeof(offers), "offers %d.%d", ISF_ABI_MAJOR, ISF_ABI_MINOR);
     EXPECT_FAILED(e, "auth-newer-minor", newer, offers);
@@ -687,6 +688,12 @@ static void test_dlopen_real_auth_client_credentials(void **state)
     smoke_one("auth-client-credentials", ISF_PLUGIN_AUTH);
 }
 
+static void test_dlopen_real_auth_named_credential(void **state)
+{
+    (void)state;
+    smoke_one("auth-named-credential", ISF_PLUGIN_AUTH);
+}
+
 static void test_dlopen_real_store_file(void **state)
 {
     (void)state;
@@ -716,9 +723,10 @@ static void test_dlopen_every_built_plugin(void **state)
 
 /* ---------------------------------------------------------------------------------------------
  * ABI layout guard: the offset and size of every member of every struct crossing the boundary,
- * written out as ABI 1.0 has them on x86_64. Reordering, retyping or inserting a member in the
- * middle fails here (SQLite once changed sqlite3_vfs without a version bump; this makes that
- * impossible by accident). Appending at the end in a later minor moves nothing listed here.
+ * written out as ABI 1.0 has them on x86_64 (and, marked, the members 1.1 appended). Reordering,
+ * retyping or inserting a member in the middle fails here (SQLite once changed sqlite3_vfs
+ * without a version bump; this makes that impossible by accident). Appending at the end in a
+ * later minor moves nothing listed here.
  */
 
 struct member {
@@ -800,6 +808,16 @@ static const struct member abi_members[] = {
     M(isf_host, oauth_token, 224, 8),
     M(isf_host, oauth_revoke, 232, 8),
     M(isf_host, session_set, 240, 8),
+    /* ABI 1.1, appended */
+    M(isf_host, exec_capture, 248, 8),
+    M(isf_host, json_object_key, 256, 8),
+    M(isf_exec_status, struct_size, 0, 4),
+    M(isf_exec_status, outcome, 4, 4),
+    M(isf_exec_status, exit_code, 8, 4),
+    M(isf_exec_status, signal, 12, 4),
+    M(isf_exec_status, sys_errno, 16, 4),
+    M(isf_exec_status, stderr_len, 20, 4),
+    M(isf_exec_status, stderr_head, 24, 256),
     M(isf_plugin_descriptor, struct_size, 0, 4),
     M(isf_plugin_descriptor, kind, 4, 4),
     M(isf_plugin_descriptor, name, 8, 8),
@@ -851,6 +869,7 @@ static const struct struct_size abi_sizes[] = {
     S(isf_auth_ops, 56),
     S(isf_blob, 16),
     S(isf_store_ops, 72),
+    S(isf_exec_status, 280), /* new in 1.1 */
 };
 
 static void test_abi_layout_x86_64(void **state)
@@ -934,6 +953,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_options_wrong_bool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_options_unknown_key, setup, teardown),
         cmocka_unit_test(test_dlopen_real_auth_client_credentials),
+        cmocka_unit_test(test_dlopen_real_auth_named_credential),
         cmocka_unit_test(test_dlopen_real_store_file),
         cmocka_unit_test(test_dlopen_every_built_plugin),
         cmocka_unit_test(test_abi_layout_x86_64),

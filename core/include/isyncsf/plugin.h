@@ -37,9 +37,11 @@
 extern "C" {
 #endif
 
-/* ABI 1.0: the first stable layout. */
+/* ABI 1.0: the first stable layout. 1.1 appends host->exec_capture (and struct
+ * isf_exec_status) for plugins that run a helper command, and host->json_object_key for plugins
+ * that read a mapping whose keys they do not know in advance (an ISF_OPT_MAP option). */
 #define ISF_ABI_MAJOR 1
-#define ISF_ABI_MINOR 0
+#define ISF_ABI_MINOR 1
 
 #define ISF_PLUGIN_EXPORT __attribute__((visibility("default")))
 #define ISF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -163,6 +165,33 @@ struct isf_http_response {
 };
 
 /* ---------------------------------------------------------------------------------------------
+ * Running a helper command (host->exec_capture, added in 1.1).
+ */
+/* How a command ended. The output is kept only for EXITED and SIGNALED. */
+enum isf_exec_outcome {
+    ISF_EXEC_EXITED = 0,      /* it exited by itself: exit_code (0 = success) */
+    ISF_EXEC_SIGNALED = 1,    /* a signal not sent by us ended it: signal */
+    ISF_EXEC_TIMEOUT = 2,     /* still running at the time limit: killed (SIGKILL) and reaped */
+    ISF_EXEC_TOO_BIG = 3,     /* printed more than the cap: killed and reaped */
+    ISF_EXEC_NOT_STARTED = 4, /* could not be started (not found, not executable...): sys_errno */
+    ISF_EXEC_READ_ERROR = 5   /* reading its stdout failed (sys_errno): killed and reaped */
+};
+
+#define ISF_EXEC_STDERR_MAX 256
+struct isf_exec_status {
+    uint32_t struct_size; /* set by the caller */
+    int outcome;          /* an enum isf_exec_outcome */
+    int exit_code;        /* EXITED: the exit status (0-255); else 0 */
+    int signal;           /* SIGNALED: the signal number; else 0 */
+    int sys_errno;        /* NOT_STARTED, READ_ERROR: the errno value; else 0 */
+    /* EXITED, SIGNALED: the first bytes (at most ISF_EXEC_STDERR_MAX - 1) the command printed on
+     * stderr, NUL-terminated, and their count; the rest was dropped. Else empty. It may hold a
+     * secret: redact it before showing any of it, and never log it whole. */
+    uint32_t stderr_len;
+    char stderr_head[ISF_EXEC_STDERR_MAX];
+};
+
+/* ---------------------------------------------------------------------------------------------
  * The host service table, handed to isyncsf_plugin_init and to every create/open. It is const and
  * lives until the plugin is unloaded. All functions are safe to call from the thread that calls
  * into the plugin.
@@ -236,6 +265,26 @@ struct isf_host {
                        const char *instance_url, const char *refresh_token, int64_t issued_at_ms,
                        int64_t expires_at_ms, struct isf_error *err);
     /* ABI 1.0 ends here. Later minor versions append below. */
+
+    /* Added in 1.1 (check h->struct_size covers it before use). Run argv[0] (looked up in PATH
+     * when it has no '/') directly, never through a shell, with the environment `envp`
+     * (NULL-terminated "NAME=value"; pass an explicit minimal list), stdin on /dev/null, stderr
+     * captured into st->stderr_head (its start only; it never reaches isyncsf's own stderr or
+     * log), and a time limit of timeout_ms (> 0) past which it is killed and reaped. Its
+     * stdout is collected up to out_cap bytes (at most 16 MiB); more ends the run as TOO_BIG.
+     * Returns ISF_OK when *st says how the command ended, whatever that was; then for EXITED and
+     * SIGNALED *out is a NUL-terminated host allocation of *out_len bytes that the caller releases
+     * with free_secret (it may hold a secret), else *out is NULL. Other returns are ISF_E_USAGE
+     * (bad arguments), ISF_E_NOMEM or ISF_E_FAILED, with err set. Nothing of the output is
+     * logged. */
+    int (*exec_capture)(const struct isf_host *h, char *const argv[], char *const envp[],
+                        long timeout_ms, size_t out_cap, char **out, size_t *out_len,
+                        struct isf_exec_status *st, struct isf_error *err);
+    /* Added in 1.1. The i-th key (0-based, in document order) of a JSON object, with its value in
+     * *value (borrowed from obj); NULL past the last key or when obj is not an object. */
+    const char *(*json_object_key)(const struct isf_host *h, const struct isf_json *obj, size_t i,
+                                   const struct isf_json **value);
+    /* ABI 1.1 ends here. */
 };
 
 /* ---------------------------------------------------------------------------------------------

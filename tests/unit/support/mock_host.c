@@ -2,6 +2,8 @@
  * out of memory has nothing useful left to say. */
 #include "mock_host.h"
 
+#include "exec.h"
+
 #include <openssl/rand.h>
 
 #include <stdarg.h>
@@ -52,6 +54,8 @@ struct mock_host {
     struct mock_revoke_call *revoke_calls;
     size_t n_revoke_calls;
     size_t n_session_sets;
+    struct mock_exec_call *exec_calls;
+    size_t n_exec_calls;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -394,6 +398,24 @@ static const struct isf_json *host_json_array_get(const struct isf_host *h,
     return (const struct isf_json *)json_array_get((const json_t *)v, i);
 }
 
+static const char *host_json_object_key(const struct isf_host *h, const struct isf_json *obj,
+                                        size_t i, const struct isf_json **value)
+{
+    (void)h;
+    const char *key;
+    json_t *v;
+    size_t n = 0;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        if (n++ == i) {
+            if (value)
+                *value = (const struct isf_json *)v;
+            return key;
+        }
+    }
+    return NULL;
+}
+
 /* ---- randomness and time ------------------------------------------------------------------ */
 
 static int host_random_bytes(const struct isf_host *h, void *buf, size_t len)
@@ -679,6 +701,75 @@ size_t mock_host_session_set_count(const struct mock_host *m)
     return m->n_session_sets;
 }
 
+/* ---- running commands --------------------------------------------------------------------- */
+
+/* Joins a NULL-terminated list with `sep` ("" for NULL). */
+static char *join_list(char *const list[], const char *sep)
+{
+    size_t n = 1;
+    for (size_t i = 0; list && list[i]; i++)
+        n += strlen(list[i]) + strlen(sep);
+    char *out = xmalloc(n);
+    out[0] = '\0';
+    for (size_t i = 0; list && list[i]; i++) {
+        if (i)
+            strcat(out, sep);
+        strcat(out, list[i]);
+    }
+    return out;
+}
+
+/* Records the call, then really runs the command with the core's runner (as the core does). */
+static int host_exec_capture(const struct isf_host *h, char *const argv[], char *const envp[],
+                             long timeout_ms, size_t out_cap, char **out, size_t *out_len,
+                             struct isf_exec_status *st, struct isf_error *err)
+{
+    struct mock_host *m = self(h);
+    m->exec_calls = xgrow(m->exec_calls, m->n_exec_calls + 1, sizeof(*m->exec_calls));
+    struct mock_exec_call *c = &m->exec_calls[m->n_exec_calls++];
+    c->argv = join_list(argv, " ");
+    c->envp = join_list(envp, "\n");
+    c->timeout_ms = timeout_ms;
+    c->out_cap = out_cap;
+    *out = NULL;
+    *out_len = 0;
+    char *buf = xmalloc(out_cap + 1);
+    m->live_allocs++;
+    size_t err_got = 0;
+    struct isf_exec_limits lim = {timeout_ms, envp, st->stderr_head, sizeof(st->stderr_head) - 1,
+                                  &err_got};
+    struct isf_exec_result res;
+    size_t got = 0;
+    int rc = isf_exec_capture(argv, &lim, buf, out_cap, &got, &res, err);
+    st->stderr_len = (uint32_t)err_got;
+    st->outcome = res.outcome;
+    st->exit_code = res.exit_code;
+    st->signal = res.signal;
+    st->sys_errno = res.sys_errno;
+    if (rc == 0 && (res.outcome == ISF_EXEC_EXITED || res.outcome == ISF_EXEC_SIGNALED)) {
+        *out = buf;
+        *out_len = got;
+        return 0;
+    }
+    host_free(h, buf);
+    return rc;
+}
+
+size_t mock_host_exec_count(const struct mock_host *m)
+{
+    return m->n_exec_calls;
+}
+
+const struct mock_exec_call *mock_host_exec_call(const struct mock_host *m, size_t i)
+{
+    return i < m->n_exec_calls ? &m->exec_calls[i] : NULL;
+}
+
+void mock_host_set_struct_size(struct mock_host *m, uint32_t size)
+{
+    m->host.struct_size = size;
+}
+
 /* ---- life cycle --------------------------------------------------------------------------- */
 
 static void fill_table(struct mock_host *m)
@@ -716,6 +807,8 @@ static void fill_table(struct mock_host *m)
     h->oauth_token = host_oauth_token;
     h->oauth_revoke = host_oauth_revoke;
     h->session_set = host_session_set;
+    h->exec_capture = host_exec_capture;
+    h->json_object_key = host_json_object_key;
 }
 
 struct mock_host *mock_host_new(void)
@@ -755,6 +848,11 @@ static void free_calls(struct mock_host *m)
         free(m->revoke_calls[i].token);
     }
     free(m->revoke_calls);
+    for (size_t i = 0; i < m->n_exec_calls; i++) {
+        free(m->exec_calls[i].argv);
+        free(m->exec_calls[i].envp);
+    }
+    free(m->exec_calls);
 }
 
 void mock_host_free(struct mock_host *m)

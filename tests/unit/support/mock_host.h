@@ -21,6 +21,8 @@
  *  - HTTP and OAuth: stubs. Each call is recorded (mock_host_http_call(), ...) and answered from a
  *              FIFO of replies scripted by the test (mock_host_push_http(), ...). With no reply
  *              scripted, the call fails with ISF_E_TRANSIENT and a message saying so.
+ *  - commands: exec_capture really runs the command through the core's runner (exec.c) and
+ *              records the argv, environment, time limit and cap of each call.
  *  - sessions: `struct isf_session` is a `struct mock_session` cast to the opaque type
  *              (mock_session_ptr()); oauth_token and session_set fill it.
  *
@@ -156,5 +158,20 @@ const struct mock_revoke_call *mock_host_revoke_call(const struct mock_host *m, 
 
 /* host->session_set calls are recorded straight into the session passed in; this counts them. */
 size_t mock_host_session_set_count(const struct mock_host *m);
+
+/* ---- running commands (ABI 1.1) ----------------------------------------------------------- */
+
+/* What the plugin asked host->exec_capture for. Strings are copies owned by the mock. */
+struct mock_exec_call {
+    char *argv; /* the arguments joined with " " */
+    char *envp; /* the environment joined with "\n" ("" when NULL or empty) */
+    long timeout_ms;
+    size_t out_cap;
+};
+size_t mock_host_exec_count(const struct mock_host *m);
+const struct mock_exec_call *mock_host_exec_call(const struct mock_host *m, size_t i);
+
+/* Pretend to be an older host: host->struct_size becomes `size` (e.g. the ABI 1.0 size). */
+void mock_host_set_struct_size(struct mock_host *m, uint32_t size);
 
 #endif
