@@ -2,6 +2,7 @@
 #include "heldtoken.h"
 #include "http.h"
 #include "internal.h"
+#include "orgstore.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -92,21 +93,35 @@ ISF_API void isf_close(isf_ctx *ctx)
     free(ctx);
 }
 
-static int stop_at_first(void *arg, const char *name)
+struct sealed_scan {
+    struct isf_ctx *ctx;
+    int found;
+};
+
+static int has_sealed(void *arg, const char *name)
 {
-    (void)name;
-    *(int *)arg = 1;
-    return 1;
+    struct sealed_scan *scan = arg;
+    struct isf_org o;
+    struct isf_error ignored;
+    isf_err_init(&ignored);
+    if (isf_orgstore_get(scan->ctx, name, &o, &ignored) != ISF_OK) {
+        scan->found = 1; /* unreadable: assume it may hold sealed values */
+        return 1;
+    }
+    scan->found = o.sealed_client_secret || o.sealed_access_token || o.sealed_refresh_token;
+    isf_org_free_fields(&o);
+    return scan->found;
 }
 
-/* Whether the store holds any record (stops at the first name). */
-static int store_is_empty(struct isf_ctx *ctx, int *empty, struct isf_error *err)
+/* Whether any record holds a sealed value (stops at the first). Only runs when the key file is
+ * missing, so reading every record is acceptable. */
+static int store_has_sealed(struct isf_ctx *ctx, int *found, struct isf_error *err)
 {
-    int any = 0;
+    struct sealed_scan scan = {ctx, 0};
     int rc = isf_store_ready(ctx, err);
     if (rc == ISF_OK)
-        rc = ctx->store->store.list(ctx->store->instance, stop_at_first, &any, err);
-    *empty = !any;
+        rc = ctx->store->store.list(ctx->store->instance, has_sealed, &scan, err);
+    *found = scan.found;
     return rc;
 }
 
@@ -118,18 +133,18 @@ int isf_ctx_keyring(struct isf_ctx *ctx, int for_sealing, struct isf_keyring **o
         const struct isf_config *cfg = ctx->cfg;
         if (for_sealing && cfg->key_source == ISF_KEY_FILE && cfg->key_file &&
             access(cfg->key_file, F_OK) != 0 && errno == ENOENT) {
-            int empty = 0;
-            int rc = store_is_empty(ctx, &empty, err);
+            int sealed = 0;
+            int rc = store_has_sealed(ctx, &sealed, err);
             if (rc != ISF_OK)
                 return rc;
-            create = empty;
-            if (!empty)
+            if (sealed)
                 return isf_err_set(err, ISF_E_STORE,
                                    "master key file %s is missing, but the store already holds "
                                    "orgs sealed under a key; restore the key file from a backup "
                                    "(or point key: in the config at it) — a new key would make "
                                    "their secrets unreadable",
                                    cfg->key_file);
+            create = 1;
         }
         int rc = isf_keyring_load(cfg, create, &ctx->keyring, err);
         if (rc != ISF_OK)

@@ -70,8 +70,8 @@ int isf_store_ready(struct isf_ctx *ctx, struct isf_error *err);
 void isf_host_init(struct isf_plugin *p);
 
 /* Keyring on first use (context.c). A missing key file is created only when `for_sealing` and
- * the store holds no org yet: a key that vanished must never be silently replaced, or every
- * record sealed under it would be lost for good. */
+ * no record holds a sealed value yet: a key that vanished must never be silently replaced, or
+ * every record sealed under it would be lost for good. */
 int isf_ctx_keyring(struct isf_ctx *ctx, int for_sealing, struct isf_keyring **out,
                     struct isf_error *err);
 

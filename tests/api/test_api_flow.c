@@ -176,6 +176,57 @@ static void test_client_secret_basic(void **state)
     isf_close(ctx);
 }
 
+/* The master key file is created on first sealing while no record holds a sealed value (a mode
+ * without a client secret adds records before anything is sealed), and never once one does. */
+static void test_key_created_only_while_nothing_sealed(void **state)
+{
+    (void)state;
+    char home[400], cfg[450], key[450];
+    snprintf(home, sizeof(home), "%s/keyless", fo.home);
+    snprintf(cfg, sizeof(cfg), "%s/config.yaml", home);
+    snprintf(key, sizeof(key), "%s/master.key", home);
+    assert_int_equal(mkdir(home, 0700), 0);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fprintf(f, "http: {ca_file: %s}\n", fo.ca_file);
+    fclose(f);
+    assert_int_equal(setenv("ISYNCSF_HOME", home, 1), 0);
+
+    isf_ctx *ctx = open_ctx();
+    struct isf_org o;
+    memset(&o, 0, sizeof(o));
+    o.pkg_installed = -1;
+    assert_int_equal(isf_org_set(&o.name, "nosecret"), 0);
+    assert_int_equal(isf_org_set(&o.mode, "client-credentials"), 0);
+    assert_int_equal(isf_org_set(&o.status, "new"), 0);
+    assert_int_equal(isf_org_set(&o.login_url, fo.url), 0);
+    assert_int_equal(isf_org_set(&o.client_id, "cid"), 0);
+    struct isf_error err;
+    assert_int_equal(isf_orgstore_put(ctx, &o, &err), ISF_OK);
+    isf_org_free_fields(&o);
+    struct stat st;
+    assert_int_not_equal(stat(key, &st), 0); /* nothing sealed yet: no key */
+
+    struct isf_org_settings s;
+    memset(&s, 0, sizeof(s));
+    s.struct_size = sizeof(s);
+    s.client_secret = "secret";
+    if (isf_org_edit(ctx, "nosecret", &s, &err) != ISF_OK)
+        fail_msg("first sealing with a record but nothing sealed: %s", err.message);
+    assert_int_equal(stat(key, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    isf_close(ctx);
+
+    /* The key vanishes while a sealed value exists: refused, never replaced. */
+    assert_int_equal(unlink(key), 0);
+    ctx = open_ctx();
+    assert_int_equal(isf_org_edit(ctx, "nosecret", &s, &err), ISF_E_STORE);
+    assert_non_null(strstr(err.message, "is missing"));
+    assert_int_not_equal(stat(key, &st), 0);
+    isf_close(ctx);
+    assert_int_equal(setenv("ISYNCSF_HOME", fo.home, 1), 0);
+}
+
 /* Make a connected org's token due by moving its expiry into the past. */
 static void expire_token(const char *name)
 {
@@ -352,9 +403,13 @@ static void test_key_rotation_resumes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_full_flow),           cmocka_unit_test(test_wrong_secret),
-        cmocka_unit_test(test_client_secret_basic), cmocka_unit_test(test_single_flight_refresh),
-        cmocka_unit_test(test_refresh_once_on_401), cmocka_unit_test(test_key_rotation_resumes),
+        cmocka_unit_test(test_full_flow),
+        cmocka_unit_test(test_wrong_secret),
+        cmocka_unit_test(test_client_secret_basic),
+        cmocka_unit_test(test_key_created_only_while_nothing_sealed),
+        cmocka_unit_test(test_single_flight_refresh),
+        cmocka_unit_test(test_refresh_once_on_401),
+        cmocka_unit_test(test_key_rotation_resumes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
