@@ -204,14 +204,14 @@ check "  ... and a new token" test "$RC" = 0 -a -n "$OUT" -a "$OUT" != "$TOKEN"
 
 chmod 644 "$WORK/jwt.key"
 isf org connect acme
-check "key file mode 644: org connect fails" test "$RC" != 0
+check "key file mode 644: org connect fails (exit 6, plugin configuration)" test "$RC" = 6
 check "  ... saying chmod 600" has_text "$ERR" "chmod 600 $WORK/jwt.key"
 chmod 600 "$WORK/jwt.key"
 
 write_config "$WORK/other.key"
 isf org connect acme
 check "a key the org does not know: exit 4" test "$RC" = 4
-check "  ... with the org's error_description" has_text "$ERR" "invalid assertion"
+check "  ... with the org's error_description" has_text "$ERR" "invalid_grant (invalid assertion)"
 
 write_config "$WORK/jwt.key"
 isf --json org connect acme
