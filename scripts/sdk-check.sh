@@ -13,7 +13,6 @@
 #   scripts/sdk-check.sh [BUILD]     BUILD: a configured and built tree (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 build=$(cd "${1:-build}" && pwd)
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
