@@ -119,10 +119,12 @@ export HOME=$WORK/userhome ISYNCSF_HOME=$WORK/isf
 mkdir -p "$HOME" "$ISYNCSF_HOME"
 
 umask 077
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt.key" 2>/dev/null &&
-    openssl pkey -in "$WORK/jwt.key" -pubout -out "$WORK/jwt.pub" &&
-    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/other.key" \
-        2>/dev/null || die "openssl genpkey failed"
+if ! openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/jwt.key" 2>/dev/null ||
+    ! openssl pkey -in "$WORK/jwt.key" -pubout -out "$WORK/jwt.pub" ||
+    ! openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/other.key" \
+        2>/dev/null; then
+    die "openssl genpkey failed"
+fi
 chmod 600 "$WORK/jwt.key" "$WORK/other.key"
 umask 022
 bash "$MAKE_PKI" "$WORK/pki" >/dev/null || die "make-test-pki.sh failed"
