@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs the packages, builds with -Werror and runs every test,
+# checks the SDK as installed (scripts/sdk-check.sh: out-of-tree plugin builds, installed CLI),
 # runs the static checks (clang-format, cppcheck, clang-tidy), then rebuilds with
 # AddressSanitizer + UndefinedBehaviorSanitizer and runs every test again.
 #   scripts/test.sh            both passes
@@ -13,6 +14,9 @@ echo "== build (-Werror) and test"
 cmake -S . -B build -G Ninja -DISF_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== SDK as installed (scripts/sdk-check.sh)"
+bash scripts/sdk-check.sh build
 
 [ "${1:-}" = "--quick" ] && exit 0
 

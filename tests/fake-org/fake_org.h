@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,7 +41,8 @@ struct fo_knobs {
 
 struct fo_client {
     char *id;
-    char *secret;
+    char *secret;      /* "" for a client registered only by --jwt-client */
+    EVP_PKEY *jwt_key; /* --jwt-client: the RSA key that verifies its assertions, or NULL */
 };
 
 struct fo_counters {
@@ -171,6 +173,11 @@ enum MHD_Result fo_oauth_revoke(struct fo_server *srv, struct fo_request *req);
 enum MHD_Result fo_oauth_introspect(struct fo_server *srv, struct fo_request *req);
 enum MHD_Result fo_oauth_userinfo(struct fo_server *srv, struct fo_request *req);
 enum MHD_Result fo_identity(struct fo_server *srv, struct fo_request *req);
+
+/* jwt.c: the JWT bearer grant's assertion. fo_jwt_check returns NULL when the assertion is good
+ * (*client = its issuer), else Salesforce's error_description. */
+EVP_PKEY *fo_jwt_load_key(const char *path);
+const char *fo_jwt_check(struct fo_server *srv, const char *assertion, int *client);
 
 /* rest.c: /services/data/... */
 enum MHD_Result fo_rest_versions(struct fo_server *srv, struct fo_request *req);

@@ -26,7 +26,8 @@ struct options {
 static void usage(FILE *out)
 {
     fputs("usage: fake-org --cert FILE --key FILE [--port N] [--port-file FILE]\n"
-          "                [--client ID:SECRET]... [--token-ttl SECONDS]\n"
+          "                [--client ID:SECRET]... [--jwt-client ID:PUBLIC_KEY_PEM]...\n"
+          "                [--token-ttl SECONDS]\n"
           "                [--env production|sandbox|scratch]\n"
           "                [--package installed|absent|forbidden|forbidden-all]\n"
           "                [--package-version A.B.C.D] [--namespace NS] [--org-name NAME]\n"
@@ -64,13 +65,65 @@ static int add_client(struct fo_server *srv, const char *arg)
 {
     const char *colon = strchr(arg, ':');
 
-    if (!colon || colon == arg || !colon[1] || srv->nclients >= FO_MAX_CLIENTS)
+    if (!colon || colon == arg || !colon[1])
+        return usage_error("--client wants ID:SECRET (at most 32 clients)", arg);
+    for (int i = 0; i < srv->nclients; i++) { /* already registered by --jwt-client */
+        struct fo_client *c = &srv->clients[i];
+        if (strlen(c->id) == (size_t)(colon - arg) &&
+            strncmp(c->id, arg, (size_t)(colon - arg)) == 0 && !*c->secret) {
+            free(c->secret);
+            c->secret = strdup(colon + 1);
+            return c->secret ? 0 : -1;
+        }
+    }
+    if (srv->nclients >= FO_MAX_CLIENTS)
         return usage_error("--client wants ID:SECRET (at most 32 clients)", arg);
     srv->clients[srv->nclients].id = strndup(arg, (size_t)(colon - arg));
     srv->clients[srv->nclients].secret = strdup(colon + 1);
     if (!srv->clients[srv->nclients].id || !srv->clients[srv->nclients].secret)
         return -1;
     srv->nclients++;
+    return 0;
+}
+
+/* --jwt-client ID:PEM: the client (a new one, or one given by --client) verifies JWT bearer
+ * assertions with the RSA public key (or certificate) in PEM. */
+static int add_jwt_client(struct fo_server *srv, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    struct fo_client *c = NULL;
+    EVP_PKEY *key;
+
+    if (!colon || colon == arg || !colon[1])
+        return usage_error("--jwt-client wants ID:PUBLIC_KEY_PEM_FILE", arg);
+    key = fo_jwt_load_key(colon + 1);
+    if (!key)
+        return usage_error("--jwt-client: cannot read an RSA public key or certificate (PEM) from",
+                           colon + 1);
+    for (int i = 0; i < srv->nclients; i++) {
+        if (strlen(srv->clients[i].id) == (size_t)(colon - arg) &&
+            strncmp(srv->clients[i].id, arg, (size_t)(colon - arg)) == 0)
+            c = &srv->clients[i];
+    }
+    if (!c) {
+        if (srv->nclients >= FO_MAX_CLIENTS) {
+            EVP_PKEY_free(key);
+            return usage_error("at most 32 clients", arg);
+        }
+        c = &srv->clients[srv->nclients];
+        c->id = strndup(arg, (size_t)(colon - arg));
+        c->secret = strdup("");
+        if (!c->id || !c->secret) {
+            free(c->id);
+            free(c->secret);
+            c->id = c->secret = NULL;
+            EVP_PKEY_free(key);
+            return -1;
+        }
+        srv->nclients++;
+    }
+    EVP_PKEY_free(c->jwt_key);
+    c->jwt_key = key;
     return 0;
 }
 
@@ -130,6 +183,7 @@ enum {
     OPT_PORT,
     OPT_PORT_FILE,
     OPT_CLIENT,
+    OPT_JWT_CLIENT,
     OPT_TOKEN_TTL,
     OPT_ENV,
     OPT_PACKAGE,
@@ -153,6 +207,7 @@ static const struct option long_options[] = {
     {"port", required_argument, NULL, OPT_PORT},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
     {"client", required_argument, NULL, OPT_CLIENT},
+    {"jwt-client", required_argument, NULL, OPT_JWT_CLIENT},
     {"token-ttl", required_argument, NULL, OPT_TOKEN_TTL},
     {"env", required_argument, NULL, OPT_ENV},
     {"package", required_argument, NULL, OPT_PACKAGE},
@@ -223,6 +278,8 @@ static int parse_option(struct fo_server *srv, struct options *o, int opt, const
         return 0;
     case OPT_CLIENT:
         return add_client(srv, arg);
+    case OPT_JWT_CLIENT:
+        return add_jwt_client(srv, arg);
     case OPT_ORG_ID:
         return set_org_id(srv, arg);
     case OPT_API_VERSIONS:
@@ -384,6 +441,7 @@ static void free_clients(struct fo_server *srv)
     for (int i = 0; i < srv->nclients; i++) {
         free(srv->clients[i].id);
         fo_wipe_free(srv->clients[i].secret);
+        EVP_PKEY_free(srv->clients[i].jwt_key);
     }
     srv->nclients = 0;
 }
@@ -453,7 +511,8 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     }
     if (srv.nclients == 0)
-        fprintf(stderr, "fake-org: warning: no --client ID:SECRET given; every grant will fail\n");
+        fprintf(stderr, "fake-org: warning: no --client ID:SECRET (or --jwt-client) given; every "
+                        "grant will fail\n");
     if (fo_state_init(&srv) != 0) {
         fprintf(stderr, "fake-org: cannot initialise the server state (out of memory?)\n");
         free_clients(&srv);

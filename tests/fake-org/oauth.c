@@ -148,6 +148,33 @@ static enum MHD_Result grant_client_credentials(struct fo_server *srv, struct fo
     return reply_tokens(srv, req, access, NULL, "api");
 }
 
+/* RFC 7523 as Salesforce runs it: the signed assertion authenticates the client; no secret, no
+ * refresh token. */
+static enum MHD_Result grant_jwt_bearer(struct fo_server *srv, struct fo_request *req)
+{
+    char access[FO_TOKEN_MAX];
+    char *assertion = form(req, "assertion");
+    const char *desc;
+    enum MHD_Result rc;
+    int client = -1;
+
+    if (!assertion || !*assertion) {
+        rc = oauth_error(req, 400, "invalid_request", "missing assertion");
+        goto out;
+    }
+    desc = fo_jwt_check(srv, assertion, &client);
+    if (desc)
+        rc = oauth_error(req, 400, "invalid_grant", desc);
+    else if (fo_state_issue(srv, FO_TOKEN_ACCESS, client, 0, "api", NULL, NULL, access,
+                            sizeof(access), NULL) != 0)
+        rc = oauth_error(req, 500, "server_error", "could not issue a token");
+    else
+        rc = reply_tokens(srv, req, access, NULL, "api");
+out:
+    fo_wipe_free(assertion);
+    return rc;
+}
+
 static bool scope_has(const char *scope, const char *word)
 {
     size_t n = strlen(word);
@@ -279,6 +306,8 @@ enum MHD_Result fo_oauth_token(struct fo_server *srv, struct fo_request *req)
         rc = grant_refresh_token(srv, req);
     else if (strcmp(grant, "authorization_code") == 0)
         rc = grant_authorization_code(srv, req);
+    else if (strcmp(grant, "urn:ietf:params:oauth:grant-type:jwt-bearer") == 0)
+        rc = grant_jwt_bearer(srv, req);
     else
         rc = oauth_error(req, 400, "unsupported_grant_type", "grant type not supported");
     free(grant);

@@ -57,9 +57,14 @@ fi
 [[ $(stat -c %a "$pki/server.key") == 600 ]] || fail "server.key is not 0600"
 echo "ok - test PKI"
 
+# --- an RSA key pair for the JWT bearer grant (and a second one that the fake does not know).
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/jwt.key" 2>/dev/null
+openssl pkey -in "$tmp/jwt.key" -pubout -out "$tmp/jwt.pub"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/other.key" 2>/dev/null
+
 # --- start on a free port.
 "$bin" --cert "$pki/server.pem" --key "$pki/server.key" --port 0 --port-file "$tmp/port" \
-    --client smoke-id:smoke-secret 2>"$tmp/log" &
+    --client smoke-id:smoke-secret --jwt-client smoke-jwt:"$tmp/jwt.pub" 2>"$tmp/log" &
 pid=$!
 for _ in $(seq 200); do
     [[ -s $tmp/port ]] && break
@@ -122,6 +127,35 @@ expect 200 '.access_token | length > 20' "normal answer after the fault"
 call "$base/__fake/counters"
 expect 200 '.token_requests == 6 and .token_grants == 3 and .rest_calls == 2
     and .faults_injected == 1 and .active_tokens == 3 and .requests == 9' "counters"
+
+# --- JWT bearer: an RS256 assertion signed in bash with openssl.
+b64url() { openssl base64 -A | tr '+/' '-_' | tr -d '='; }
+# jwt ISS AUD EXP [KEY]
+jwt() {
+    local h p
+    h=$(printf '{"alg":"RS256"}' | b64url)
+    p=$(printf '{"iss":"%s","sub":"smoke@example.com","aud":"%s","exp":%s}' "$1" "$2" "$3" | b64url)
+    printf '%s.%s.%s' "$h" "$p" \
+        "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -sign "${4:-$tmp/jwt.key}" -binary | b64url)"
+}
+jwt_grant=(-d grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer)
+now=$(date +%s)
+call "${jwt_grant[@]}" -d "assertion=$(jwt smoke-jwt "$base" $((now + 180)))" "$token_url"
+expect 200 '(.access_token | length > 20) and (has("refresh_token") | not)
+    and .instance_url != null and .id != null and .token_type == "Bearer"' "JWT bearer grant"
+call "${jwt_grant[@]}" -d "assertion=$(jwt smoke-jwt "$base/" $((now + 60)))" "$token_url"
+expect 200 '.access_token | length > 20' "JWT bearer, audience with a trailing slash"
+call "${jwt_grant[@]}" -d "assertion=$(jwt smoke-jwt "$base" $((now - 10)))" "$token_url"
+expect 400 '.error == "invalid_grant" and .error_description == "expired JWT"' "expired JWT"
+call "${jwt_grant[@]}" -d "assertion=$(jwt smoke-jwt https://login.salesforce.com $((now + 60)))" \
+    "$token_url"
+expect 400 '.error_description == "audience is invalid"' "JWT with another audience"
+call "${jwt_grant[@]}" -d "assertion=$(jwt nobody "$base" $((now + 60)))" "$token_url"
+expect 400 '.error_description == "user hasn'"'"'t approved this consumer"' "JWT of an unknown iss"
+call "${jwt_grant[@]}" -d "assertion=$(jwt smoke-jwt "$base" $((now + 60)) "$tmp/other.key")" \
+    "$token_url"
+expect 400 '.error == "invalid_grant" and .error_description == "invalid assertion"' \
+    "JWT signed with another key"
 
 # --- SIGTERM ends it cleanly.
 kill -TERM "$pid"

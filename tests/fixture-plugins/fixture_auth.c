@@ -11,6 +11,12 @@
  *   FIX_NO_INIT           isyncsf_plugin_init is not exported
  *   FIX_INIT_FAILS        init returns ISF_E_CONFIG with a message
  *   FIX_UNDEFINED_SYMBOL  an op calls a function no library defines (dlopen RTLD_NOW fails)
+ *   FIX_DESC_SIZE         descriptor struct_size (default sizeof(struct isf_plugin_descriptor))
+ *   FIX_CLASH             also exports `json_loads` (jansson's, which the core uses) and
+ *                         `isf_org_parse` (a core-internal name), both broken on purpose, and
+ *                         connect records FIX_NAME "-token": two such plugins loaded side by side
+ *                         must each keep their own, and the core must keep the real ones
+ *                         (dlopen RTLD_LOCAL; the core's references are bound before they load)
  */
 #include <isyncsf/plugin.h>
 
@@ -28,9 +34,16 @@
 #ifndef FIX_OPS_SIZE
 #define FIX_OPS_SIZE sizeof(struct isf_auth_ops)
 #endif
+#ifndef FIX_DESC_SIZE
+#define FIX_DESC_SIZE sizeof(struct isf_plugin_descriptor)
+#endif
 
 /* The fixed session auth-good's connect and refresh record, so a test can recognise it. */
+#ifdef FIX_CLASH
+#define FIX_ACCESS_TOKEN FIX_NAME "-token"
+#else
 #define FIX_ACCESS_TOKEN "fixture-access-token"
+#endif
 #define FIX_INSTANCE_URL "https://fixture.my.salesforce.com"
 #define FIX_REFRESH_TOKEN "fixture-refresh-token"
 #define FIX_ISSUED_AT_MS 1700000000000LL
@@ -40,6 +53,25 @@
 /* Defined nowhere. Default visibility, or the static link itself would refuse a hidden
  * undefined symbol; this must get as far as dlopen. */
 __attribute__((visibility("default"))) extern void isf_fixture_missing(void);
+#endif
+
+#ifdef FIX_CLASH
+/* Same names as a libc-style library symbol and a core-internal function, exported with default
+ * visibility. Both answer "nothing": were the core ever bound to them, its JSON parsing and its
+ * record parsing would break, which the loader test would notice. */
+ISF_PLUGIN_EXPORT void *json_loads(const char *input, size_t flags, void *error);
+ISF_PLUGIN_EXPORT void *json_loads(const char *input, size_t flags, void *error)
+{
+    (void)input;
+    (void)flags;
+    (void)error;
+    return NULL;
+}
+ISF_PLUGIN_EXPORT const char *isf_org_parse(void);
+ISF_PLUGIN_EXPORT const char *isf_org_parse(void)
+{
+    return FIX_NAME;
+}
 #endif
 
 struct fix_instance {
@@ -107,7 +139,7 @@ static const struct isf_auth_ops fix_ops = {
 };
 
 static const struct isf_plugin_descriptor fix_descriptor = {
-    .struct_size = sizeof(struct isf_plugin_descriptor),
+    .struct_size = FIX_DESC_SIZE,
     .kind = ISF_PLUGIN_AUTH,
     .name = FIX_NAME,
     .version = "9.8.7",

@@ -932,6 +932,121 @@ static void test_abi_constants(void **state)
     assert_string_equal(ISF_PLUGIN_INIT_SYMBOL, "isyncsf_plugin_init");
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * ABI compatibility: an older minor loads and works; a descriptor smaller than 1.0 is refused;
+ * plugins exporting clashing global names stay isolated from each other and from the core.
+ */
+
+/* A plugin built against 1.0 (exports {1, 0}, declares 1.0-sized descriptor and ops, uses only
+ * 1.0 members of the host) loads in this 1.1 core, is reported as ABI 1.0, and its connect
+ * records a session through the core's host->session_set. */
+static void test_older_minor_plugin_loads_and_works(void **state)
+{
+    struct env *e = *state;
+    OPEN_OK(e,
+            "plugins:\n"
+            "  path: [\"%s\"]\n"
+            "  load:\n"
+            "    - name: auth-abi-1-0\n"
+            "      options: {endpoint: \"https://x.example\"}\n"
+            "    - name: store-good\n",
+            FIXTURES);
+    expect_loaded(e, "auth-abi-1-0");
+    json_t *entry = entry_nth(e, "auth-abi-1-0", 0);
+    assert_string_equal(field(entry, "abi"), "1.0");
+    assert_string_equal(field(entry, "kind"), "auth");
+    struct isf_plugin *p = plugin_for_mode(e, "abi-1-0");
+    assert_int_equal(p->abi_minor, 0);
+    assert_non_null(p->instance);
+    struct isf_org_view org = {.struct_size = sizeof(org), .name = "acme"};
+    struct isf_session s = {0};
+    struct isf_error err;
+    isf_err_init(&err);
+    assert_int_equal(p->auth.connect(p->instance, &org, &s, &err), ISF_OK);
+    assert_string_equal(s.access_token, "fixture-access-token");
+    assert_string_equal(s.instance_url, "https://fixture.my.salesforce.com");
+    assert_int_equal(s.expires_at_ms, 1700003600000LL);
+    isf_session_clear(&s);
+    assert_null(p->auth.revoke);
+}
+
+static void test_descriptor_smaller_than_1_0_refused(void **state)
+{
+    struct env *e = *state;
+    OPEN_OK(e,
+            "plugins:\n"
+            "  path: [\"%s\"]\n"
+            "  load:\n"
+            "    - name: auth-small-descriptor\n"
+            "    - name: store-good\n",
+            FIXTURES);
+    char sizes[48];
+    snprintf(sizes, sizeof(sizes), "(%zu bytes)", offsetof(struct isf_plugin_descriptor, ops));
+    EXPECT_FAILED(e, "auth-small-descriptor", "descriptor too small", sizes);
+    expect_loaded(e, "store-good");
+}
+
+/* Two plugins exporting the same extra names (json_loads, isf_org_parse): with RTLD_LOCAL both
+ * load, each keeps its own definitions, and the core keeps using the real ones. */
+static void test_clashing_symbols_isolated(void **state)
+{
+    struct env *e = *state;
+    OPEN_OK(e,
+            "plugins:\n"
+            "  path: [\"%s\"]\n"
+            "  load:\n"
+            "    - name: auth-clash-a\n"
+            "      options: {endpoint: \"https://a.example\"}\n"
+            "    - name: auth-clash-b\n"
+            "      options: {endpoint: \"https://b.example\"}\n"
+            "    - name: store-good\n",
+            FIXTURES);
+    expect_loaded(e, "auth-clash-a");
+    expect_loaded(e, "auth-clash-b");
+    expect_loaded(e, "store-good");
+    struct isf_plugin *a = plugin_for_mode(e, "clash-a");
+    struct isf_plugin *b = plugin_for_mode(e, "clash-b");
+
+    /* Each handle resolves the clashing name to its own definition. */
+    const char *(*tag_a)(void);
+    const char *(*tag_b)(void);
+    *(void **)&tag_a = dlsym(a->dl, "isf_org_parse");
+    *(void **)&tag_b = dlsym(b->dl, "isf_org_parse");
+    assert_non_null(tag_a);
+    assert_non_null(tag_b);
+    assert_ptr_not_equal((void *)tag_a, (void *)tag_b);
+    assert_string_equal(tag_a(), "auth-clash-a");
+    assert_string_equal(tag_b(), "auth-clash-b");
+    assert_ptr_not_equal(dlsym(a->dl, "json_loads"), dlsym(b->dl, "json_loads"));
+    /* Neither leaked into the global scope. */
+    assert_null(dlsym(RTLD_DEFAULT, "isf_org_parse"));
+
+    /* Each plugin's own ops run, and go through the real host. */
+    struct isf_org_view org = {.struct_size = sizeof(org), .name = "acme"};
+    struct isf_session s = {0};
+    struct isf_error err;
+    isf_err_init(&err);
+    assert_int_equal(a->auth.connect(a->instance, &org, &s, &err), ISF_OK);
+    assert_string_equal(s.access_token, "auth-clash-a-token");
+    isf_session_clear(&s);
+    memset(&s, 0, sizeof(s));
+    assert_int_equal(b->auth.connect(b->instance, &org, &s, &err), ISF_OK);
+    assert_string_equal(s.access_token, "auth-clash-b-token");
+    isf_session_clear(&s);
+
+    /* The core still parses JSON with jansson's json_loads (the fixtures' answer NULL), through
+     * the host table and its own plugin list. */
+    struct isf_json *v = a->host.json_parse(&a->host, "{\"k\": 7}", 8, &err);
+    assert_non_null(v);
+    int64_t k = 0;
+    assert_int_equal(a->host.json_int(&a->host, a->host.json_get(&a->host, v, "k"), &k), 0);
+    assert_int_equal(k, 7);
+    a->host.json_free(&a->host, v);
+    json_decref(e->plugins);
+    load_plugin_list(e);
+    assert_int_equal(json_array_size(e->plugins), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -958,6 +1073,9 @@ int main(void)
         cmocka_unit_test(test_dlopen_every_built_plugin),
         cmocka_unit_test(test_abi_layout_x86_64),
         cmocka_unit_test(test_abi_constants),
+        cmocka_unit_test_setup_teardown(test_older_minor_plugin_loads_and_works, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_descriptor_smaller_than_1_0_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clashing_symbols_isolated, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
