@@ -144,12 +144,8 @@ done
 [[ -s $WORK/port ]] || die "fake-org did not write its port"
 URL=https://127.0.0.1:$(cat "$WORK/port")
 
-# The master key comes from the environment: with the default key file, the core creates the key
-# only while the store is empty, and a jwt-bearer org (no client secret) seals nothing until its
-# first connect, when the store already holds its record.
-JWT_E2E_MASTER_KEY=$(openssl rand -base64 32)
-export JWT_E2E_MASTER_KEY
-
+# The default master key file: a jwt-bearer org (no client secret) seals nothing until its first
+# connect, when the store already holds its record — the core must create the key then.
 # write_config KEY_FILE
 write_config() {
     cat >"$ISYNCSF_HOME/config.yaml" <<EOF
@@ -162,7 +158,6 @@ plugins:
         private_key_file: $1
         username: $USERNAME
 http: {ca_file: $CA}
-key: {env: JWT_E2E_MASTER_KEY}
 EOF
 }
 write_config "$WORK/jwt.key"
