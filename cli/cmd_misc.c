@@ -1,5 +1,6 @@
-/* isyncsf plugins, isyncsf key rotate. */
+/* isyncsf plugins, isyncsf key rotate, isyncsf org names (hidden, for completion). */
 #include "cli.h"
+#include "help.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,5 +95,53 @@ int cmd_key(struct cli *cli, int argc, char **argv)
         printf("{\"rotated\":true,\"records_resealed\":%d}\n", count);
     else if (!cli->quiet)
         printf("master key rotated; %d record(s) re-encrypted\n", count);
+    return 0;
+}
+
+/* Every org name, one a line, unreadable records included; reads only the store. Shell
+ * completion calls it, so it is quiet: no diagnostics unless -v. */
+int cmd_org_names(struct cli *cli, int argc, char **argv)
+{
+    struct cli_args a;
+    int rc = cli_parse(cli, argc, argv, NULL, &a, help_text("org names"));
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    if (a.npos)
+        return cli_usage_error(cli, help_text("org names"), "org names takes no arguments");
+    if ((rc = cli_open(cli)) != 0)
+        return rc;
+    char *list = NULL, *bad = NULL;
+    struct isf_error err;
+    if (isf_org_list_json(cli->ctx, NULL, &list, &bad, &err) != ISF_OK)
+        return cli_fail(cli, &err, NULL);
+    json_t *arr = json_loads(list, 0, NULL);
+    json_t *badarr = bad ? json_loads(bad, 0, NULL) : NULL;
+    json_t *names = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        json_array_append(names, json_object_get(v, "name"));
+    }
+    json_array_foreach(badarr, i, v)
+    {
+        json_array_append(names, json_object_get(v, "org"));
+    }
+    if (cli->json) {
+        char *text = json_dumps(names, JSON_COMPACT);
+        printf("%s\n", text ? text : "[]");
+        free(text);
+    } else {
+        json_array_foreach(names, i, v)
+        {
+            if (json_is_string(v))
+                printf("%s\n", json_string_value(v));
+        }
+    }
+    json_decref(names);
+    json_decref(arr);
+    json_decref(badarr);
+    free(list);
+    free(bad);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* isyncsf org ...: the OrgMaster commands. */
 #include "cli.h"
+#include "help.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,97 +116,6 @@ static int org_connect(struct cli *cli, int argc, char **argv)
     if (isf_org_connect(cli->ctx, a.pos[0], &o, &err) != ISF_OK)
         return cli_fail(cli, &err, a.pos[0]);
     return show_after(cli, a.pos[0], "connected");
-}
-
-static int collect_all_names(struct cli *cli, json_t **names)
-{
-    char *list = NULL, *bad = NULL;
-    struct isf_error err;
-    if (isf_org_list_json(cli->ctx, NULL, &list, &bad, &err) != ISF_OK)
-        return cli_fail(cli, &err, NULL);
-    json_t *arr = json_loads(list, 0, NULL);
-    *names = json_array();
-    size_t i;
-    json_t *v;
-    json_array_foreach(arr, i, v)
-    {
-        json_array_append(*names, json_object_get(v, "name"));
-    }
-    json_t *badarr = bad ? json_loads(bad, 0, NULL) : NULL;
-    json_array_foreach(badarr, i, v)
-    {
-        json_array_append(*names, json_object_get(v, "org"));
-    }
-    json_decref(arr);
-    json_decref(badarr);
-    free(list);
-    free(bad);
-    return 0;
-}
-
-static int org_test(struct cli *cli, int argc, char **argv)
-{
-    static const struct cli_flag flags[] = {{"all", 0}, {NULL, 0}};
-    struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, flags, &a, org_usage);
-    if (rc)
-        return rc < 0 ? 0 : rc;
-    int all = cli_has(&a, "all");
-    if ((a.npos == 0) == !all)
-        return cli_usage_error(cli, org_usage, "org test needs NAME... or --all");
-    if ((rc = cli_open(cli)) != 0)
-        return rc;
-    json_t *names = json_array();
-    if (all) {
-        json_decref(names);
-        if ((rc = collect_all_names(cli, &names)) != 0)
-            return rc;
-    } else {
-        for (int i = 0; i < a.npos; i++)
-            json_array_append_new(names, json_string(a.pos[i]));
-    }
-    int worst = 0;
-    json_t *results = json_array();
-    size_t i;
-    json_t *v;
-    json_array_foreach(names, i, v)
-    {
-        const char *name = json_string_value(v);
-        struct isf_error err;
-        int st = isf_org_test(cli->ctx, name, &err);
-        int code = isf_exit_code(st);
-        char *org = NULL;
-        struct isf_error serr;
-        if (isf_org_show_json(cli->ctx, name, &org, &serr) == ISF_OK && cli->json)
-            json_array_append_new(results, json_loads(org, 0, NULL));
-        if (st != ISF_OK) {
-            if (!cli->json)
-                fprintf(stderr, "isyncsf: error: %s\n", err.message);
-            else if (!org)
-                json_array_append_new(results, json_pack("{s:s, s:{s:s, s:s}}", "name", name,
-                                                         "error", "code", isf_status_name(st),
-                                                         "message", err.message));
-        } else if (!cli->json && !cli->quiet) {
-            printf("%s%s●%s %s: connected\n", "", status_color(cli, "connected"), color_reset(cli),
-                   name);
-        }
-        free(org);
-        /* The worst outcome decides the exit code; any failure is at least 1. */
-        if (code > worst)
-            worst = code;
-    }
-    if (cli->json) {
-        /* One org named: its org object, as every single-org command prints; else an array. */
-        json_t *shown = (!all && a.npos == 1 && json_array_size(results) == 1)
-                            ? json_array_get(results, 0)
-                            : results;
-        char *text = json_dumps(shown, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("%s\n", text ? text : "[]");
-        free(text);
-    }
-    json_decref(results);
-    json_decref(names);
-    return worst;
 }
 
 static int org_show(struct cli *cli, int argc, char **argv)
@@ -354,7 +264,7 @@ int cmd_org(struct cli *cli, int argc, char **argv)
     if (strcmp(sub, "connect") == 0)
         return org_connect(cli, argc, argv);
     if (strcmp(sub, "test") == 0)
-        return org_test(cli, argc, argv);
+        return cmd_org_test(cli, argc, argv); /* cmd_test.c */
     if (strcmp(sub, "show") == 0)
         return org_show(cli, argc, argv);
     if (strcmp(sub, "list") == 0)

@@ -1,32 +1,14 @@
 /* isyncsf: keep authenticated connections to many Salesforce orgs. Entry point: global flags,
  * command dispatch, exit codes (cli-contract.md). */
 #include "cli.h"
+#include "help.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char main_usage[] =
-    "usage: isyncsf [--config PATH] [--json] [-q|--quiet] [-v|--verbose] [--no-color] COMMAND\n"
-    "\n"
-    "commands:\n"
-    "  org add NAME [--mode M] [--login-url URL] [--client-id ID]\n"
-    "          [--client-secret-stdin | --client-secret-env VAR | --client-secret-file F]\n"
-    "          [--redirect-uri URI] [--scope S] [--named-credential NC] [--description T]\n"
-    "  org edit NAME [same flags]\n"
-    "  org connect NAME [--no-browser] [--timeout SEC]\n"
-    "  org test NAME... | --all\n"
-    "  org show NAME\n"
-    "  org list [--filter TEXT] [--status S] [--mode M] [--env production|sandbox|scratch]\n"
-    "  org token NAME\n"
-    "  org disconnect NAME [--local-only]\n"
-    "  org remove NAME [--local-only]\n"
-    "  plugins\n"
-    "  key rotate [--new-key-env VAR]\n"
-    "\n"
-    "exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 authentication needs a person,\n"
-    "            5 org unreachable or passing error, 6 config or plugin, 7 store or key\n";
+#define main_usage help_text("")
 
 static void log_to_stderr(void *arg, int level, const char *msg)
 {
@@ -35,15 +17,22 @@ static void log_to_stderr(void *arg, int level, const char *msg)
     fprintf(stderr, "isyncsf: %s: %s\n", names[level < 0 ? 0 : level > 3 ? 3 : level], msg);
 }
 
-int cli_open(struct cli *cli)
+void cli_open_options(const struct cli *cli, struct isf_open_options *o)
 {
-    if (cli->ctx)
-        return 0;
-    struct isf_open_options o = {sizeof(o), cli->config,
+    struct isf_open_options d = {sizeof(d), cli->config,
                                  cli->verbose ? ISF_LOG_DEBUG
                                  : cli->quiet ? ISF_LOG_ERROR
                                               : ISF_LOG_WARN,
                                  log_to_stderr, NULL};
+    *o = d;
+}
+
+int cli_open(struct cli *cli)
+{
+    if (cli->ctx)
+        return 0;
+    struct isf_open_options o;
+    cli_open_options(cli, &o);
     struct isf_error err;
     int rc = isf_open(&o, &cli->ctx, &err);
     return rc == ISF_OK ? 0 : cli_fail(cli, &err, NULL);
@@ -109,32 +98,50 @@ static int take_global(struct cli *cli, int *argc, char **argv)
     return 0;
 }
 
+/* --help or -h anywhere before "--": the help of the command words that come first. */
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
     const char *no_color = getenv("NO_COLOR");
     cli.color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--version") == 0) {
             printf("isyncsf %s\n", isf_version());
             return 0;
-        }
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
-            (i == 1 && strcmp(argv[i], "help") == 0)) {
-            if (i == 1 || strcmp(argv[1], "help") == 0) {
-                printf("%s", main_usage);
-                return 0;
-            }
-            break; /* a command's --help: the command prints its own usage */
         }
     }
     int rc = take_global(&cli, &argc, argv);
     if (rc)
         return rc;
+    if (wants_help(argc, argv)) {
+        /* `isyncsf X --help` prints exactly what `isyncsf help X` prints (help.c). */
+        const char *text = argc < 2 || argv[1][0] == '-'  ? main_usage
+                           : strcmp(argv[1], "help") == 0 ? help_text("help")
+                                                          : help_for_words(argc - 1, argv + 1);
+        if (!text)
+            return cli_usage_error(&cli, main_usage, "unknown command '%s'", argv[1]);
+        printf("%s", text);
+        return 0;
+    }
     if (argc < 2)
         return cli_usage_error(&cli, main_usage, "no command given");
     const char *cmd = argv[1];
-    if (strcmp(cmd, "org") == 0)
+    if (strcmp(cmd, "help") == 0)
+        rc = cmd_help(&cli, argc - 2, argv + 2);
+    else if (strcmp(cmd, "org") == 0 && argc > 2 && strcmp(argv[2], "names") == 0)
+        rc = cmd_org_names(&cli, argc - 3, argv + 3);
+    else if (strcmp(cmd, "org") == 0)
         rc = cmd_org(&cli, argc - 2, argv + 2);
     else if (strcmp(cmd, "plugins") == 0)
         rc = cmd_plugins(&cli, argc - 2, argv + 2);
