@@ -225,19 +225,26 @@ const char *help_text(const char *path)
     return NULL;
 }
 
+/* The words joined by spaces into buf; -1 when they do not fit. */
+static int join_words(char *buf, size_t cap, int n, char **words)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        int k = snprintf(buf + len, cap - len, "%s%s", i ? " " : "", words[i]);
+        if (k < 0 || (size_t)k >= cap - len)
+            return -1;
+        len += (size_t)k;
+    }
+    return 0;
+}
+
 const char *help_for_words(int argc, char **argv)
 {
-    char path[128] = "";
+    char path[128];
     const char *best = NULL;
-    for (int i = 0; i < argc && i < 2; i++) {
-        if (argv[i][0] == '-')
-            break;
-        if (strlen(path) + strlen(argv[i]) + 2 > sizeof(path))
-            break;
-        if (i)
-            strcat(path, " ");
-        strcat(path, argv[i]);
-        const char *t = help_text(path);
+    for (int i = 0; i < argc && i < 2 && argv[i][0] != '-'; i++) {
+        const char *t = join_words(path, sizeof(path), i + 1, argv) == 0 ? help_text(path) : NULL;
         if (!t)
             break;
         best = t;
@@ -247,17 +254,11 @@ const char *help_for_words(int argc, char **argv)
 
 int cmd_help(struct cli *cli, int argc, char **argv)
 {
-    char path[256] = "";
-    for (int i = 0; i < argc; i++) {
-        if (strlen(path) + strlen(argv[i]) + 2 > sizeof(path))
-            return cli_usage_error(cli, help_text(""), "unknown command '%s'", argv[i]);
-        if (i)
-            strcat(path, " ");
-        strcat(path, argv[i]);
-    }
-    const char *t = help_text(path);
+    char path[256];
+    int fits = join_words(path, sizeof(path), argc, argv) == 0;
+    const char *t = fits ? help_text(path) : NULL;
     if (!t)
-        return cli_usage_error(cli, help_text(""), "unknown command '%s'", path);
+        return cli_usage_error(cli, help_text(""), "unknown command '%s'", fits ? path : argv[0]);
     printf("%s", t);
     return 0;
 }
