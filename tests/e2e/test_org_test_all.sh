@@ -41,6 +41,15 @@ for o in "${ORGS[@]}"; do
 done
 assert_stderr_lacks "tested"
 
+t "a progress bar on stderr when it is a terminal"
+if command -v script >/dev/null 2>&1; then
+    tty_out=$(script -qec "$(printf '%q ' "$ISF_BIN" org test --all) 2>&1 >/dev/null" /dev/null)
+    if grep -q '6/6 tested' <<<"$tty_out"; then pass "progress drawn up to 6/6"; else
+        fail "no progress bar on a terminal: $(head -c 300 <<<"$tty_out" | cat -v)"; fi
+else
+    pass "no script(1): progress bar not checked"
+fi
+
 t "org test --jobs 1 is sequential"
 start=$(now_ms)
 run_isf org test o1 o2 o3 --jobs 1
