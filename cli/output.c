@@ -1,22 +1,17 @@
 /* Human output: an org's details, the org table, status colours (none when piped, with
- * NO_COLOR or --no-color). JSON output is the library's JSON, printed as is. */
+ * NO_COLOR or --no-color; ISYNCSF_COLOR=always|never overrides the terminal test, NO_COLOR
+ * still wins). JSON output is the library's JSON, printed as is. */
 #include "cli.h"
+#include "table.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *status_color(struct cli *cli, const char *status)
 {
-    if (!cli->color || !status)
-        return "";
-    if (strcmp(status, "connected") == 0)
-        return "\033[32m";
-    if (strcmp(status, "failing") == 0)
-        return "\033[33m";
-    if (strcmp(status, "expired") == 0)
-        return "\033[31m";
-    return "\033[90m";
+    return cli->color ? table_status_color(status) : "";
 }
 
 const char *color_reset(struct cli *cli)
@@ -96,28 +91,32 @@ void out_org(struct cli *cli, const char *org_json, const char *headline)
 
 void out_org_list(struct cli *cli, const char *list_json)
 {
-    if (cli->json) {
-        printf("%s\n", list_json);
-        return;
-    }
-    json_t *arr = json_loads(list_json, 0, NULL);
-    if (!json_array_size(arr)) {
+    printf("%s\n", list_json); /* --json: the library's array, as is (the table: out_org_table) */
+    (void)cli;
+}
+
+int out_color(const struct cli *cli)
+{
+    const char *no_color = getenv("NO_COLOR");
+    const char *force = getenv("ISYNCSF_COLOR");
+    if (no_color && *no_color)
+        return 0;
+    if (force && strcmp(force, "always") == 0)
+        return 1;
+    if (force && strcmp(force, "never") == 0)
+        return 0;
+    return cli->color;
+}
+
+void out_org_table(struct cli *cli, const struct isf_org_row *rows, size_t n, int width)
+{
+    if (!n) {
         if (!cli->quiet)
             fprintf(stderr, "no orgs; add one with isyncsf org add NAME --login-url URL ...\n");
-        json_decref(arr);
         return;
     }
-    printf("%-24s %-14s %-20s %-10s %-32s %s\n", "NAME", "STATUS", "MODE", "ENV", "ORG", "PACKAGE");
-    size_t i;
-    json_t *o;
-    json_array_foreach(arr, i, o)
-    {
-        const char *status = s(o, "status");
-        char org[64], pkg[64];
-        snprintf(org, sizeof(org), "%s %s", s(o, "org_name"), s(o, "org_id"));
-        package_text(o, pkg, sizeof(pkg));
-        printf("%-24s %s●%s %-12s %-20s %-10s %-32s %s\n", s(o, "name"), status_color(cli, status),
-               color_reset(cli), status, s(o, "mode"), env_badge(o), org, pkg);
-    }
-    json_decref(arr);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    table_print_orgs(stdout, rows, n, table_width(width, STDOUT_FILENO), out_color(cli),
+                     (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }

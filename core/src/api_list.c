@@ -67,9 +67,11 @@ static int matches(const struct isf_org *o, const struct isf_org_filter *f)
 /* One record on its way through the listing. */
 struct list_item {
     const char *name;
-    struct isf_blob blob; /* stored bytes, read by the main thread */
-    char *text;           /* its public JSON, compact, when it matches the filter */
-    int code;             /* ISF_OK, or why it could not be read */
+    struct isf_blob blob;   /* stored bytes, read by the main thread */
+    char *text;             /* its public JSON, compact, when it matches (JSON listing) */
+    struct isf_org_row row; /* its row, when it matches (row listing) */
+    int matched;
+    int code; /* ISF_OK, or why it could not be read */
     char message[ISF_ERROR_MESSAGE_MAX];
 };
 
@@ -77,7 +79,25 @@ struct list_job {
     struct list_item *items;
     size_t from, to;
     const struct isf_org_filter *filter;
+    int rows; /* 1: fill rows, 0: render JSON text */
 };
+
+/* Move the row's fields out of the parsed record (they are freed with the row, not with it). */
+static void take_row(struct isf_org *o, struct isf_org_row *r)
+{
+#define TAKE(dst, src) (r->dst = o->src, o->src = NULL)
+    TAKE(name, name);
+    TAKE(status, status);
+    TAKE(mode, mode);
+    TAKE(environment, environment);
+    TAKE(org_name, org_name);
+    TAKE(org_id, org_id);
+    TAKE(package_namespace, pkg_namespace);
+    TAKE(package_version, pkg_version);
+#undef TAKE
+    r->package_installed = o->pkg_installed;
+    r->last_checked_at_ms = o->last_tested_at > 0 ? o->last_tested_at : o->last_refreshed_at;
+}
 
 /* Parse, filter and render a slice of the records. jansson values are never shared between
  * workers, and the store is only touched by the main thread (plugins are not re-entrant). */
@@ -96,7 +116,11 @@ static void *render_slice(void *arg)
             snprintf(it->message, sizeof(it->message), "%s", perr.message);
             continue;
         }
-        if (matches(&o, job->filter)) {
+        if (matches(&o, job->filter) && job->rows) {
+            it->matched = 1;
+            take_row(&o, &it->row);
+        } else if (matches(&o, job->filter)) {
+            it->matched = 1;
             json_t *pub = isf_org_public_json(&o);
             it->text = pub ? json_dumps(pub, JSON_COMPACT) : NULL;
             json_decref(pub);
@@ -111,7 +135,7 @@ static void *render_slice(void *arg)
 }
 
 /* Parsing dominates a large listing (jansson reads ~70 MB/s), so it is spread over the CPUs. */
-static void render_all(struct list_item *items, size_t n, const struct isf_org_filter *f)
+static void render_all(struct list_item *items, size_t n, const struct isf_org_filter *f, int rows)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     size_t workers = n < 256 ? 1 : (size_t)(cpus < 1 ? 1 : cpus > 8 ? 8 : cpus);
@@ -120,7 +144,7 @@ static void render_all(struct list_item *items, size_t n, const struct isf_org_f
     size_t started = 0;
     json_object_seed(0); /* jansson's hash seed, set once before threads race to set it */
     for (size_t w = 0; w < workers; w++) {
-        jobs[w] = (struct list_job){items, n * w / workers, n * (w + 1) / workers, f};
+        jobs[w] = (struct list_job){items, n * w / workers, n * (w + 1) / workers, f, rows};
         if (w + 1 < workers && pthread_create(&tids[w], NULL, render_slice, &jobs[w]) == 0)
             started++;
         else
@@ -157,60 +181,129 @@ static char *join_items(const struct list_item *items, size_t n)
     return out;
 }
 
-ISF_API int isf_org_list_json(isf_ctx *ctx, const struct isf_org_filter *f, char **json,
-                              char **bad_json, struct isf_error *err)
+static void row_free_fields(struct isf_org_row *r)
+{
+    free(r->name);
+    free(r->status);
+    free(r->mode);
+    free(r->environment);
+    free(r->org_name);
+    free(r->org_id);
+    free(r->package_namespace);
+    free(r->package_version);
+}
+
+ISF_API void isf_org_rows_free(struct isf_org_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        row_free_fields(&rows[i]);
+    free(rows);
+}
+
+/* The listing both forms share: every record read (by this thread: the store is not
+ * re-entrant), then parsed, filtered and rendered (as JSON text or as a row) in parallel.
+ * ls->items has one item per stored name, in name order; free with free_listing. */
+struct listing {
+    struct name_list names;
+    struct list_item *items;
+};
+
+static void free_listing(isf_ctx *ctx, struct listing *ls)
+{
+    for (size_t i = 0; ls->items && i < ls->names.n; i++) {
+        isf_orgstore_blob_free(ctx, &ls->items[i].blob);
+        free(ls->items[i].text);
+    }
+    free(ls->items);
+    for (size_t i = 0; i < ls->names.n; i++)
+        free(ls->names.names[i]);
+    free(ls->names.names);
+}
+
+static int list_records(isf_ctx *ctx, const struct isf_org_filter *f, int rows, struct listing *ls,
+                        char **bad_json, struct isf_error *err)
 {
     isf_err_init(err);
-    *json = NULL;
+    memset(ls, 0, sizeof(*ls));
     if (bad_json)
         *bad_json = NULL;
     int rc = isf_store_ready(ctx, err);
     if (rc != ISF_OK)
         return rc;
-    struct name_list l = {0};
-    struct list_item *items = NULL;
-    json_t *bad = json_array();
-    rc = ctx->store->store.list(ctx->store->instance, collect, &l, err);
+    struct name_list *l = &ls->names;
+    rc = ctx->store->store.list(ctx->store->instance, collect, l, err);
     if (rc != ISF_OK)
-        goto done;
-    if (l.n > 1)
-        qsort(l.names, l.n, sizeof(*l.names), by_name);
-    items = calloc(l.n ? l.n : 1, sizeof(*items));
-    if (!items) {
-        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < l.n; i++) {
+        return rc;
+    if (l->n > 1)
+        qsort(l->names, l->n, sizeof(*l->names), by_name);
+    struct list_item *items = ls->items = calloc(l->n ? l->n : 1, sizeof(*items));
+    if (!items)
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < l->n; i++) {
         struct isf_error rerr;
         uint64_t rev;
         isf_err_init(&rerr);
-        items[i].name = l.names[i];
-        items[i].code = isf_orgstore_read(ctx, l.names[i], &items[i].blob, &rev, &rerr);
+        items[i].name = l->names[i];
+        items[i].code = isf_orgstore_read(ctx, l->names[i], &items[i].blob, &rev, &rerr);
         snprintf(items[i].message, sizeof(items[i].message), "%s", rerr.message);
     }
-    render_all(items, l.n, f);
-    for (size_t i = 0; i < l.n; i++) {
+    render_all(items, l->n, f, rows);
+    json_t *bad = json_array();
+    for (size_t i = 0; i < l->n; i++) {
         /* One unreadable record fails alone; the others are still listed. A record removed
          * since the listing began is simply gone. */
         if (items[i].code != ISF_OK && items[i].code != ISF_E_NOT_FOUND)
             json_array_append_new(bad, json_pack("{s:s, s:s, s:s}", "org", items[i].name, "code",
                                                  isf_status_name(items[i].code), "message",
                                                  items[i].message));
+        else if (items[i].code == ISF_OK && items[i].matched && !rows && !items[i].text)
+            rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
     }
-    *json = join_items(items, l.n);
     if (bad_json && json_array_size(bad))
         *bad_json = json_dumps(bad, JSON_COMPACT);
-    if (!*json)
-        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
-done:
-    for (size_t i = 0; items && i < l.n; i++) {
-        isf_orgstore_blob_free(ctx, &items[i].blob);
-        free(items[i].text);
-    }
-    free(items);
-    for (size_t i = 0; i < l.n; i++)
-        free(l.names[i]);
-    free(l.names);
     json_decref(bad);
+    return rc;
+}
+
+ISF_API int isf_org_list_json(isf_ctx *ctx, const struct isf_org_filter *f, char **json,
+                              char **bad_json, struct isf_error *err)
+{
+    *json = NULL;
+    struct listing ls;
+    int rc = list_records(ctx, f, 0, &ls, bad_json, err);
+    if (rc == ISF_OK && !(*json = join_items(ls.items, ls.names.n)))
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
+    free_listing(ctx, &ls);
+    return rc;
+}
+
+ISF_API int isf_org_list_rows(isf_ctx *ctx, const struct isf_org_filter *f,
+                              struct isf_org_row **rows, size_t *n, char **bad_json,
+                              struct isf_error *err)
+{
+    *rows = NULL;
+    *n = 0;
+    struct listing ls;
+    int rc = list_records(ctx, f, 1, &ls, bad_json, err);
+    size_t count = 0;
+    for (size_t i = 0; ls.items && i < ls.names.n; i++)
+        count += ls.items[i].matched;
+    struct isf_org_row *out = rc == ISF_OK ? calloc(count ? count : 1, sizeof(*out)) : NULL;
+    if (rc == ISF_OK && !out)
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
+    for (size_t i = 0; ls.items && i < ls.names.n; i++) {
+        if (!ls.items[i].matched)
+            continue;
+        if (out)
+            out[(*n)++] = ls.items[i].row;
+        else
+            row_free_fields(&ls.items[i].row);
+    }
+    *rows = out;
+    free_listing(ctx, &ls);
+    if (rc != ISF_OK && bad_json) {
+        free(*bad_json);
+        *bad_json = NULL;
+    }
     return rc;
 }

@@ -88,6 +88,23 @@ struct isf_org_filter {
 ISF_API int isf_org_list_json(isf_ctx *ctx, const struct isf_org_filter *f, char **json,
                               char **bad_json, struct isf_error *err);
 
+/* One org of a listing, for a front end that renders its own table (no JSON in between).
+ * Strings are NULL when unknown. */
+struct isf_org_row {
+    char *name, *status, *mode;
+    char *environment; /* production|sandbox|scratch, or NULL */
+    char *org_name, *org_id;
+    char *package_namespace, *package_version;
+    int package_installed;      /* 1 yes, 0 no, -1 unknown */
+    int64_t last_checked_at_ms; /* last_tested_at, else last_refreshed_at; 0 = never */
+};
+/* isf_org_list_json's listing as rows: same filter, same order, same *bad_json. Free the rows
+ * with isf_org_rows_free. */
+ISF_API int isf_org_list_rows(isf_ctx *ctx, const struct isf_org_filter *f,
+                              struct isf_org_row **rows, size_t *n, char **bad_json,
+                              struct isf_error *err);
+ISF_API void isf_org_rows_free(struct isf_org_row *rows, size_t n);
+
 struct isf_token {
     char *access_token; /* secret: wiped by isf_token_clear */
     char *instance_url;
