@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "table.h"
 #include "help.h"
+#include "select.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,8 @@ int cmd_org(struct cli *cli, int argc, char **argv)
         return org_show(cli, argc, argv);
     if (strcmp(sub, "list") == 0)
         return org_list(cli, argc, argv);
+    if (strcmp(sub, "select") == 0)
+        return org_select(cli, argc, argv);
     if (strcmp(sub, "token") == 0)
         return org_token(cli, argc, argv);
     if (strcmp(sub, "disconnect") == 0)
