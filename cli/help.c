@@ -78,7 +78,8 @@ static const struct help_entry entries[] = {
             "  test NAME... | --all [--jobs N]\n"
             "  show NAME\n"
             "  list [--filter TEXT] [--status S] [--mode M] [--env production|sandbox|scratch]\n"
-            "  select [same filters as list]\n"
+            "       [--width N]\n"
+            "  select [--filter TEXT] [--status S] [--mode M] [--env E] [--any]\n"
             "  token NAME\n"
             "  disconnect NAME [--local-only]\n"
             "  remove NAME [--local-only]\n"
@@ -145,20 +146,26 @@ static const struct help_entry entries[] = {
                  "example:\n"
                  "  isyncsf org show acme\n"
                  "  isyncsf --json org show acme | jq -r .instance_url\n"},
-    {"org list", "usage: isyncsf org list [--filter TEXT] [--status S] [--mode M] [--env E]\n"
-                 "  every record, sorted by name; reads only the store (no network).\n"
-                 "\n"
-                 "flags:\n" FILTER_FLAGS "\n"
-                 "example:\n"
-                 "  isyncsf org list --status expired\n"
-                 "  isyncsf --json org list --env sandbox | jq -r '.[].name'\n"},
-    {"org select",
-     "usage: isyncsf org select [--filter TEXT] [--status S] [--mode M] [--env E]\n"
-     "  an interactive picker on a terminal (type to filter, arrows, enter); prints the chosen\n"
-     "  NAME on stdout. Without a terminal it prints the one match, or fails when zero or\n"
-     "  several orgs match.\n"
+    {"org list",
+     "usage: isyncsf org list [--filter TEXT] [--status S] [--mode M] [--env E] [--width N]\n"
+     "  every record, sorted by name; reads only the store (no network).\n"
      "\n"
-     "flags:\n" FILTER_FLAGS "\n"
+     "flags:\n" FILTER_FLAGS
+     "  --width N                  the table's width (else the terminal's, else $COLUMNS,\n"
+     "                             else 100); ISYNCSF_COLOR=always|never forces colour\n"
+     "\n"
+     "example:\n"
+     "  isyncsf org list --status expired\n"
+     "  isyncsf --json org list --env sandbox | jq -r '.[].name'\n"},
+    {"org select",
+     "usage: isyncsf org select [--filter TEXT] [--status S] [--mode M] [--env E] [--any]\n"
+     "  an interactive picker on a terminal (type to filter, arrows, enter); prints the chosen\n"
+     "  NAME on stdout; only connected orgs unless --any. Without a terminal it prints the one\n"
+     "  match, or fails when zero (exit 3) or several (exit 1) orgs match.\n"
+     "\n"
+     "flags:\n" FILTER_FLAGS
+     "  --any                      offer every org, not only the connected ones\n"
+     "\n"
      "example:\n"
      "  isyncsf org token \"$(isyncsf org select --env sandbox)\"\n"},
     {"org token", "usage: isyncsf org token NAME\n"

@@ -44,7 +44,7 @@ _isyncsf() {
         case $w in
             --config | --mode | --login-url | --client-id | --client-secret-env | \
                 --client-secret-file | --redirect-uri | --scope | --named-credential | \
-                --description | --timeout | --filter | --status | --env | --jobs | \
+                --description | --timeout | --filter | --status | --env | --jobs | --width | \
                 --new-key-env)
                 ((i++)) ;;
             -*) ;;
@@ -69,7 +69,7 @@ _isyncsf() {
             COMPREPLY=($(compgen -v -- "$cur"))
             return ;;
         --login-url | --client-id | --redirect-uri | --scope | --named-credential | \
-            --description | --timeout | --filter | --jobs)
+            --description | --timeout | --filter | --jobs | --width)
             return ;;
     esac
 
@@ -89,7 +89,8 @@ _isyncsf() {
                 edit) opts="--help $settings" ;;
                 connect) opts="--help --no-browser --timeout" ;;
                 test) opts="--help --all --jobs" ;;
-                list | select) opts="--help $filters" ;;
+                list) opts="--help $filters --width" ;;
+                select) opts="--help $filters --any" ;;
                 disconnect | remove) opts="--help --local-only" ;;
                 show | token | names) opts="--help" ;;
             esac
