@@ -126,6 +126,7 @@ wait_for() {
 pane() { tm capture-pane -p -t sel 2>/dev/null; }
 pane_has() { pane | grep -qF -- "$1"; }
 pane_lacks() { ! pane_has "$1"; }
+sel_is() { pane | grep -qE "^> .* $1( |\$)"; } # the highlighted row is NAME
 have_result() { [[ -s $WORK/result ]]; }
 
 # start_picker [ENV=V...] -- [select args...]: a fresh 100x20 pane running the picker.
@@ -195,7 +196,9 @@ if start_picker; then
         fail "filter: $(pane | tr '\n' '|')"
     fi
     if pane_has "2/3"; then pass "footer counts 2/3"; else fail "footer count: $(pane | tr '\n' '|')"; fi
-    tm send-keys -t sel Down Enter
+    tm send-keys -t sel Down
+    if wait_for sel_is betamax; then pass "Down highlights betamax"; else fail "Down: $(pane | tr '\n' '|')"; fi
+    tm send-keys -t sel Enter
     check_result "rc=0 chosen=[betamax]" "Down + Enter chose betamax"
     check_restored
 fi
@@ -208,6 +211,26 @@ if start_picker -- --filter betam; then
     if wait_for pane_has "org> bet" && wait_for pane_has "2/3"; then pass "Backspace widens"; else fail "backspace"; fi
     tm send-keys -t sel C-n C-n C-p Enter
     check_result "rc=0 chosen=[beta]" "Ctrl-N Ctrl-N Ctrl-P Enter chose beta"
+fi
+
+t "picker: a short terminal shows fewer rows and scrolls; resizing redraws"
+if start_picker; then
+    wait_for pane_has "betamax"
+    tm resize-window -t sel -x 100 -y 4 # 4 lines: the prompt, 2 rows, the footer
+    if wait_for pane_lacks "betamax" && pane_has "acme" && pane_has "3/3"; then
+        pass "resized: 2 of the 3 rows shown"
+    else
+        fail "resize: $(pane | tr '\n' '|')"
+    fi
+    tm send-keys -t sel Down Down
+    if wait_for sel_is betamax; then
+        pass "Down scrolls to the third row"
+    else
+        fail "scroll: $(pane | tr '\n' '|')"
+    fi
+    if pane_lacks "acme"; then pass "the first row scrolled away"; else fail "no scrolling"; fi
+    tm send-keys -t sel Enter
+    check_result "rc=0 chosen=[betamax]" "chose the scrolled-to row"
 fi
 
 t "picker: Esc cancels (exit 1, nothing captured)"
