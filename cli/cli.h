@@ -9,7 +9,10 @@
 /* Global flags. */
 struct cli {
     const char *config;
-    int json, quiet, verbose, color;
+    int json, quiet, verbose;
+    int color;       /* colour on stdout: decided once in main() */
+    int no_color;    /* --no-color, NO_COLOR or ISYNCSF_COLOR=never */
+    int force_color; /* ISYNCSF_COLOR=always (tests, pagers that keep escapes) */
     isf_ctx *ctx;
 };
 

@@ -5,15 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char plugins_usage[] =
-    "usage: isyncsf plugins [-v]\n"
-    "  lists the loaded plugins: name, kind, version, ABI, path; -v adds their options\n";
-static const char key_usage[] =
-    "usage: isyncsf key rotate [--new-key-env VAR]\n"
-    "  re-encrypts every stored secret under a new master key; safe to interrupt and re-run.\n"
-    "  With key: {env:...} or {command:...} the new key comes from VAR (base64 of 32 bytes);\n"
-    "  once it succeeds, make the configured variable or command give that new key.\n";
-
 /* -v: each plugin's declared options, as they go under `options:` in the config. */
 static void print_options(json_t *opts)
 {
@@ -33,11 +24,11 @@ static void print_options(json_t *opts)
 int cmd_plugins(struct cli *cli, int argc, char **argv)
 {
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, NULL, &a, plugins_usage);
+    int rc = cli_parse(cli, argc, argv, NULL, &a, help_text("plugins"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if (a.npos)
-        return cli_usage_error(cli, plugins_usage, "plugins takes no arguments");
+        return cli_usage_error(cli, help_text("plugins"), "plugins takes no arguments");
     if ((rc = cli_open(cli)) != 0)
         return rc;
     char *json = NULL;
@@ -80,11 +71,11 @@ int cmd_key(struct cli *cli, int argc, char **argv)
 {
     static const struct cli_flag flags[] = {{"new-key-env", 1}, {NULL, 0}};
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, flags, &a, key_usage);
+    int rc = cli_parse(cli, argc, argv, flags, &a, help_text("key rotate"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if (a.npos != 1 || strcmp(a.pos[0], "rotate") != 0)
-        return cli_usage_error(cli, key_usage, "key needs the subcommand 'rotate'");
+        return cli_usage_error(cli, help_text("key rotate"), "key needs the subcommand 'rotate'");
     if ((rc = cli_open(cli)) != 0)
         return rc;
     int count = 0;

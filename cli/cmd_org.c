@@ -8,26 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-static const char org_usage[] =
-    "usage: isyncsf org COMMAND ...\n"
-    "  add NAME [--mode M] [--login-url URL] [--client-id ID]\n"
-    "      [--client-secret-stdin | --client-secret-env VAR | --client-secret-file F]\n"
-    "      [--redirect-uri URI] [--scope S] [--named-credential NC] [--description T]\n"
-    "  edit NAME [same flags]\n"
-    "  connect NAME [--no-browser] [--timeout SEC]\n"
-    "  test NAME... | --all\n"
-    "  show NAME\n"
-    "  list [--filter TEXT] [--status S] [--mode M] [--env production|sandbox|scratch]\n"
-    "  token NAME\n"
-    "  disconnect NAME [--local-only]\n"
-    "  remove NAME [--local-only]\n"
-    "\n"
-    "example:\n"
-    "  printf '%%s' \"$SECRET\" | isyncsf org add acme --login-url https://acme.my.salesforce.com "
-    "\\\n"
-    "      --client-id 3MVG9... --client-secret-stdin\n"
-    "  isyncsf org connect acme && isyncsf org token acme\n";
-
 static const struct cli_flag settings_flags[] = {{"mode", 1},
                                                  {"login-url", 1},
                                                  {"client-id", 1},
@@ -43,7 +23,7 @@ static const struct cli_flag settings_flags[] = {{"mode", 1},
 static int one_name(struct cli *cli, const struct cli_args *a, const char *what)
 {
     if (a->npos != 1)
-        return cli_usage_error(cli, org_usage, "org %s needs exactly one NAME", what);
+        return cli_usage_error(cli, help_text("org"), "org %s needs exactly one NAME", what);
     return 0;
 }
 
@@ -62,13 +42,13 @@ static int show_after(struct cli *cli, const char *name, const char *headline)
 static int org_add_edit(struct cli *cli, int argc, char **argv, int is_add)
 {
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, settings_flags, &a, org_usage);
+    int rc = cli_parse(cli, argc, argv, settings_flags, &a, help_text("org"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if ((rc = one_name(cli, &a, is_add ? "add" : "edit")) != 0)
         return rc;
     char *secret = NULL;
-    if ((rc = read_client_secret(cli, &a, &secret, org_usage)) != 0)
+    if ((rc = read_client_secret(cli, &a, &secret, help_text("org"))) != 0)
         return rc;
     if ((rc = cli_open(cli)) != 0)
         goto done;
@@ -98,7 +78,7 @@ static int org_connect(struct cli *cli, int argc, char **argv)
 {
     static const struct cli_flag flags[] = {{"no-browser", 0}, {"timeout", 1}, {NULL, 0}};
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, flags, &a, org_usage);
+    int rc = cli_parse(cli, argc, argv, flags, &a, help_text("org"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if ((rc = one_name(cli, &a, "connect")) != 0)
@@ -109,7 +89,7 @@ static int org_connect(struct cli *cli, int argc, char **argv)
         char *end;
         long v = strtol(t, &end, 10);
         if (*end || v <= 0 || v > 86400)
-            return cli_usage_error(cli, org_usage, "--timeout needs seconds (1..86400)");
+            return cli_usage_error(cli, help_text("org"), "--timeout needs seconds (1..86400)");
         o.timeout_s = (int)v;
     }
     if ((rc = cli_open(cli)) != 0)
@@ -123,7 +103,7 @@ static int org_connect(struct cli *cli, int argc, char **argv)
 static int org_show(struct cli *cli, int argc, char **argv)
 {
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, NULL, &a, org_usage);
+    int rc = cli_parse(cli, argc, argv, NULL, &a, help_text("org"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if ((rc = one_name(cli, &a, "show")) != 0 || (rc = cli_open(cli)) != 0)
@@ -136,21 +116,23 @@ static int org_list(struct cli *cli, int argc, char **argv)
     static const struct cli_flag flags[] = {{"filter", 1}, {"status", 1}, {"mode", 1},
                                             {"env", 1},    {"width", 1},  {NULL, 0}};
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, flags, &a, org_usage);
+    int rc = cli_parse(cli, argc, argv, flags, &a, help_text("org"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if (a.npos)
-        return cli_usage_error(cli, org_usage, "org list takes no NAME (use --filter)");
+        return cli_usage_error(cli, help_text("org"), "org list takes no NAME (use --filter)");
     /* --width N (not in the usage: for tests and scripts) renders the table N columns wide. */
     const char *width_arg = cli_get(&a, "width");
     char *width_end = NULL;
     long width = width_arg ? strtol(width_arg, &width_end, 10) : 0;
     if (width_arg && (*width_end || width < 20 || width > 10000))
-        return cli_usage_error(cli, org_usage, "--width needs a number of columns (20..10000)");
+        return cli_usage_error(cli, help_text("org"),
+                               "--width needs a number of columns (20..10000)");
     const char *env = cli_get(&a, "env");
     if (env && strcmp(env, "production") != 0 && strcmp(env, "sandbox") != 0 &&
         strcmp(env, "scratch") != 0)
-        return cli_usage_error(cli, org_usage, "--env must be production, sandbox or scratch");
+        return cli_usage_error(cli, help_text("org"),
+                               "--env must be production, sandbox or scratch");
     const char *status = cli_get(&a, "status");
     static const char *const statuses[] = {"new",     "connected",    "failing",
                                            "expired", "disconnected", NULL};
@@ -158,7 +140,7 @@ static int org_list(struct cli *cli, int argc, char **argv)
     for (const char *const *s = statuses; status && *s; s++)
         ok |= strcmp(status, *s) == 0;
     if (!ok)
-        return cli_usage_error(cli, org_usage,
+        return cli_usage_error(cli, help_text("org"),
                                "--status must be new, connected, failing, expired or "
                                "disconnected");
     if ((rc = cli_open(cli)) != 0)
@@ -200,7 +182,7 @@ static int org_list(struct cli *cli, int argc, char **argv)
 static int org_token(struct cli *cli, int argc, char **argv)
 {
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, NULL, &a, org_usage);
+    int rc = cli_parse(cli, argc, argv, NULL, &a, help_text("org"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if ((rc = one_name(cli, &a, "token")) != 0 || (rc = cli_open(cli)) != 0)
@@ -242,7 +224,7 @@ static int org_disconnect_remove(struct cli *cli, int argc, char **argv, int rem
 {
     static const struct cli_flag flags[] = {{"local-only", 0}, {NULL, 0}};
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, flags, &a, org_usage);
+    int rc = cli_parse(cli, argc, argv, flags, &a, help_text("org"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if ((rc = one_name(cli, &a, remove ? "remove" : "disconnect")) != 0 ||
@@ -269,7 +251,7 @@ static int org_disconnect_remove(struct cli *cli, int argc, char **argv, int rem
 int cmd_org(struct cli *cli, int argc, char **argv)
 {
     if (argc < 1)
-        return cli_usage_error(cli, org_usage, "org needs a subcommand");
+        return cli_usage_error(cli, help_text("org"), "org needs a subcommand");
     const char *sub = argv[0];
     argc--;
     argv++;
@@ -294,8 +276,8 @@ int cmd_org(struct cli *cli, int argc, char **argv)
     if (strcmp(sub, "remove") == 0)
         return org_disconnect_remove(cli, argc, argv, 1);
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "help") == 0) {
-        printf("%s", org_usage);
+        printf("%s", help_text("org")); /* the one text `isyncsf help org` prints */
         return 0;
     }
-    return cli_usage_error(cli, org_usage, "unknown org subcommand '%s'", sub);
+    return cli_usage_error(cli, help_text("org"), "unknown org subcommand '%s'", sub);
 }

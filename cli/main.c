@@ -82,7 +82,7 @@ static int take_global(struct cli *cli, int *argc, char **argv)
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             cli->verbose = 1;
         } else if (strcmp(a, "--no-color") == 0) {
-            cli->color = 0;
+            cli->no_color = 1;
         } else if (strcmp(a, "--config") == 0) {
             if (i + 1 >= *argc)
                 return cli_usage_error(cli, main_usage, "--config needs a PATH");
@@ -113,8 +113,9 @@ static int wants_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct cli cli = {0};
-    const char *no_color = getenv("NO_COLOR");
-    cli.color = isatty(STDOUT_FILENO) && !(no_color && *no_color);
+    const char *no_color = getenv("NO_COLOR"), *force = getenv("ISYNCSF_COLOR");
+    cli.no_color = (no_color && *no_color) || (force && strcmp(force, "never") == 0);
+    cli.force_color = force && strcmp(force, "always") == 0;
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--version") == 0) {
             printf("isyncsf %s\n", isf_version());
@@ -124,6 +125,8 @@ int main(int argc, char **argv)
     int rc = take_global(&cli, &argc, argv);
     if (rc)
         return rc;
+    /* NO_COLOR and --no-color win over everything; ISYNCSF_COLOR=always over the terminal test. */
+    cli.color = !cli.no_color && (cli.force_color || isatty(STDOUT_FILENO));
     if (wants_help(argc, argv)) {
         /* `isyncsf X --help` prints exactly what `isyncsf help X` prints (help.c). */
         const char *text = argc < 2 || argv[1][0] == '-'  ? main_usage

@@ -97,15 +97,7 @@ void out_org_list(struct cli *cli, const char *list_json)
 
 int out_color(const struct cli *cli)
 {
-    const char *no_color = getenv("NO_COLOR");
-    const char *force = getenv("ISYNCSF_COLOR");
-    if (no_color && *no_color)
-        return 0;
-    if (force && strcmp(force, "always") == 0)
-        return 1;
-    if (force && strcmp(force, "never") == 0)
-        return 0;
-    return cli->color;
+    return cli->color; /* decided once in main() */
 }
 
 void out_org_table(struct cli *cli, const struct isf_org_row *rows, size_t n, int width)

@@ -16,6 +16,8 @@
  * TARGET=$(isyncsf org select) works. */
 #include "select.h"
 
+#include "help.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,17 +29,6 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
-
-static const char select_usage[] =
-    "usage: isyncsf org select [--filter TEXT] [--status S] [--mode M]\n"
-    "                          [--env production|sandbox|scratch] [--any]\n"
-    "  On a terminal: a picker (type to filter, Up/Down or Ctrl-P/Ctrl-N, Enter; Esc cancels).\n"
-    "  Without one: the single matching org (several or none is an error).\n"
-    "  Only connected orgs are offered unless --any. Prints the chosen NAME on stdout\n"
-    "  (its org object with --json).\n"
-    "\n"
-    "example:\n"
-    "  TARGET=$(isyncsf org select --env sandbox) && isyncsf org token \"$TARGET\"\n";
 
 /* One org of the listing; the strings point into the parsed JSON array. */
 struct cand {
@@ -676,19 +667,11 @@ static int pick_on_tty(struct cli *cli, const struct cand *c, size_t n, int any,
         snprintf(p.query, sizeof(p.query), "%s", text);
         p.qlen = strlen(p.query);
     }
-    /* Colour on the terminal unless NO_COLOR, ISYNCSF_COLOR=never, TERM=dumb or --no-color
-     * (which main() folds into cli->color, known only when stdout is a terminal too);
-     * ISYNCSF_COLOR=always forces it. */
-    const char *no_color = getenv("NO_COLOR"), *force = getenv("ISYNCSF_COLOR");
+    /* The picker draws on the terminal, not stdout: colour unless --no-color, NO_COLOR or
+     * ISYNCSF_COLOR=never (cli->no_color), or TERM=dumb; ISYNCSF_COLOR=always forces it. */
     const char *term = getenv("TERM");
     p.color = *cli;
-    if ((no_color && *no_color) || (force && strcmp(force, "never") == 0))
-        p.color.color = 0;
-    else if (force && strcmp(force, "always") == 0)
-        p.color.color = 1;
-    else
-        p.color.color =
-            !(term && strcmp(term, "dumb") == 0) && (cli->color || !isatty(STDOUT_FILENO));
+    p.color.color = cli->force_color || (!cli->no_color && !(term && strcmp(term, "dumb") == 0));
 
     static int registered;
     if (!registered && atexit(tty_restore) == 0)
@@ -715,15 +698,17 @@ int org_select(struct cli *cli, int argc, char **argv)
     static const struct cli_flag flags[] = {{"filter", 1}, {"status", 1}, {"mode", 1},
                                             {"env", 1},    {"any", 0},    {NULL, 0}};
     struct cli_args a;
-    int rc = cli_parse(cli, argc, argv, flags, &a, select_usage);
+    int rc = cli_parse(cli, argc, argv, flags, &a, help_text("org select"));
     if (rc)
         return rc < 0 ? 0 : rc;
     if (a.npos)
-        return cli_usage_error(cli, select_usage, "org select takes no NAME (use --filter)");
+        return cli_usage_error(cli, help_text("org select"),
+                               "org select takes no NAME (use --filter)");
     const char *env = cli_get(&a, "env");
     if (env && strcmp(env, "production") != 0 && strcmp(env, "sandbox") != 0 &&
         strcmp(env, "scratch") != 0)
-        return cli_usage_error(cli, select_usage, "--env must be production, sandbox or scratch");
+        return cli_usage_error(cli, help_text("org select"),
+                               "--env must be production, sandbox or scratch");
     const char *status = cli_get(&a, "status");
     static const char *const statuses[] = {"new",     "connected",    "failing",
                                            "expired", "disconnected", NULL};
@@ -731,7 +716,7 @@ int org_select(struct cli *cli, int argc, char **argv)
     for (const char *const *s = statuses; status && *s; s++)
         ok |= strcmp(status, *s) == 0;
     if (!ok)
-        return cli_usage_error(cli, select_usage,
+        return cli_usage_error(cli, help_text("org select"),
                                "--status must be new, connected, failing, expired or "
                                "disconnected");
     if ((rc = cli_open(cli)) != 0)

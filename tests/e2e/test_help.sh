@@ -76,7 +76,7 @@ elif command -v groff >/dev/null 2>&1; then
     text=$(groff -man -Tutf8 "$MAN" 2>/dev/null)
 else
     text=""
-    pass "neither man nor groff: rendering not checked"
+    fail "neither man nor groff is installed (scripts/deps.sh installs man-db): not rendered"
 fi
 if [[ -n $text ]]; then
     for s in NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS FILES ENVIRONMENT "EXIT STATUS" \
@@ -92,7 +92,7 @@ if bash -n "$BASH_COMP"; then pass "bash -n"; else fail "bash -n $BASH_COMP"; fi
 if command -v zsh >/dev/null 2>&1; then
     if zsh -n "$ZSH_COMP"; then pass "zsh -n"; else fail "zsh -n $ZSH_COMP"; fi
 else
-    pass "no zsh: zsh -n not checked"
+    fail "zsh is not installed (scripts/deps.sh installs it): the zsh completion was not checked"
 fi
 
 t "org names (hidden): one name a line"

@@ -138,6 +138,9 @@ NO_COLOR=1 ISYNCSF_COLOR=always render 100
 [[ $OUT != *$'\033'* ]] && pass "NO_COLOR wins over ISYNCSF_COLOR" || fail "escapes with NO_COLOR"
 ISYNCSF_COLOR=never render 100
 [[ $OUT != *$'\033'* ]] && pass "ISYNCSF_COLOR=never" || fail "escapes with ISYNCSF_COLOR=never"
+ISYNCSF_COLOR=always render 100 --no-color
+[[ $OUT != *$'\033'* ]] && pass "--no-color wins over ISYNCSF_COLOR" ||
+    fail "escapes with --no-color and ISYNCSF_COLOR=always"
 run_isf org list --no-color
 assert_exit 0 "--no-color (run_isf fails on any escape code)"
 run_isf org list
