@@ -75,3 +75,27 @@ int cli_has(const struct cli_args *a, const char *name)
             return 1;
     return 0;
 }
+
+int cli_org_filter(struct cli *cli, const struct cli_args *a, const char *usage,
+                   struct isf_org_filter *out)
+{
+    static const char *const envs[] = {"production", "sandbox", "scratch", NULL};
+    static const char *const statuses[] = {"new",     "connected",    "failing",
+                                           "expired", "disconnected", NULL};
+    const char *env = cli_get(a, "env");
+    const char *status = cli_get(a, "status");
+    int env_ok = !env, status_ok = !status;
+    for (const char *const *e = envs; env && *e; e++)
+        env_ok |= strcmp(env, *e) == 0;
+    for (const char *const *s = statuses; status && *s; s++)
+        status_ok |= strcmp(status, *s) == 0;
+    if (!env_ok)
+        return cli_usage_error(cli, usage, "--env must be production, sandbox or scratch");
+    if (!status_ok)
+        return cli_usage_error(cli, usage,
+                               "--status must be new, connected, failing, expired or "
+                               "disconnected");
+    *out = (struct isf_org_filter){sizeof(*out), cli_get(a, "filter"), status, cli_get(a, "mode"),
+                                   env};
+    return 0;
+}

@@ -39,6 +39,11 @@ int cli_parse(struct cli *cli, int argc, char **argv, const struct cli_flag *fla
 const char *cli_get(const struct cli_args *a, const char *name); /* value, or NULL */
 int cli_has(const struct cli_args *a, const char *name);
 
+/* The org filter flags shared by `org list` and `org select` (--filter, --status, --mode, --env),
+ * checked; a bad value prints a usage error with `usage` and returns 2. */
+int cli_org_filter(struct cli *cli, const struct cli_args *a, const char *usage,
+                   struct isf_org_filter *out);
+
 /* Report a failure from the library (JSON or text) and return its exit code. */
 int cli_fail(struct cli *cli, const struct isf_error *err, const char *org);
 /* Report a usage error (exit 2). */

@@ -128,24 +128,11 @@ static int org_list(struct cli *cli, int argc, char **argv)
     if (width_arg && (*width_end || width < 20 || width > 10000))
         return cli_usage_error(cli, help_text("org"),
                                "--width needs a number of columns (20..10000)");
-    const char *env = cli_get(&a, "env");
-    if (env && strcmp(env, "production") != 0 && strcmp(env, "sandbox") != 0 &&
-        strcmp(env, "scratch") != 0)
-        return cli_usage_error(cli, help_text("org"),
-                               "--env must be production, sandbox or scratch");
-    const char *status = cli_get(&a, "status");
-    static const char *const statuses[] = {"new",     "connected",    "failing",
-                                           "expired", "disconnected", NULL};
-    int ok = !status;
-    for (const char *const *s = statuses; status && *s; s++)
-        ok |= strcmp(status, *s) == 0;
-    if (!ok)
-        return cli_usage_error(cli, help_text("org"),
-                               "--status must be new, connected, failing, expired or "
-                               "disconnected");
+    struct isf_org_filter f;
+    if ((rc = cli_org_filter(cli, &a, help_text("org"), &f)) != 0)
+        return rc;
     if ((rc = cli_open(cli)) != 0)
         return rc;
-    struct isf_org_filter f = {sizeof(f), cli_get(&a, "filter"), status, cli_get(&a, "mode"), env};
     char *list = NULL, *bad = NULL;
     struct isf_org_row *rows = NULL;
     size_t nrows = 0;

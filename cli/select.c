@@ -704,30 +704,18 @@ int org_select(struct cli *cli, int argc, char **argv)
     if (a.npos)
         return cli_usage_error(cli, help_text("org select"),
                                "org select takes no NAME (use --filter)");
-    const char *env = cli_get(&a, "env");
-    if (env && strcmp(env, "production") != 0 && strcmp(env, "sandbox") != 0 &&
-        strcmp(env, "scratch") != 0)
-        return cli_usage_error(cli, help_text("org select"),
-                               "--env must be production, sandbox or scratch");
-    const char *status = cli_get(&a, "status");
-    static const char *const statuses[] = {"new",     "connected",    "failing",
-                                           "expired", "disconnected", NULL};
-    int ok = !status;
-    for (const char *const *s = statuses; status && *s; s++)
-        ok |= strcmp(status, *s) == 0;
-    if (!ok)
-        return cli_usage_error(cli, help_text("org select"),
-                               "--status must be new, connected, failing, expired or "
-                               "disconnected");
+    struct isf_org_filter f;
+    if ((rc = cli_org_filter(cli, &a, help_text("org select"), &f)) != 0)
+        return rc;
     if ((rc = cli_open(cli)) != 0)
         return rc;
     int any = cli_has(&a, "any");
-    const char *text = cli_get(&a, "filter");
+    const char *text = f.text;
     tty_fd = open_tty();
     /* On the terminal the --filter text is the picker's first query (editable), so the listing
      * is not narrowed by it; without one the library applies it. */
-    struct isf_org_filter f = {sizeof(f), tty_fd >= 0 ? NULL : text, status, cli_get(&a, "mode"),
-                               env};
+    if (tty_fd >= 0)
+        f.text = NULL;
     char *list = NULL, *bad = NULL;
     struct isf_error err;
     if (isf_org_list_json(cli->ctx, &f, &list, &bad, &err) != ISF_OK) {
