@@ -4,8 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config
       libcurl4-openssl-dev libssl-dev libyaml-dev libjansson-dev libmicrohttpd-dev libcmocka-dev
-      openssl curl jq tmux clang-format clang-tidy cppcheck
-      zsh man-db groff-base)
+      openssl curl jq clang-format clang-tidy cppcheck
+      zsh man-db groff-base tmux procps)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
