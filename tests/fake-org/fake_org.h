@@ -239,6 +239,10 @@ bool fo_salesforce_id_valid(const char *id);
 char *fo_form_get(const char *body, size_t len, const char *name);
 bool fo_basic_auth(const char *header, char **id, char **secret);
 char *fo_base64(const unsigned char *data, size_t len, bool url);
+/* Decodes s[0..len) into a new NUL-terminated buffer (*out_len bytes when non-NULL), or NULL.
+ * strict_url: the URL-safe alphabet only, no padding (JWT segments); else either alphabet, with
+ * optional padding (Basic auth). */
+unsigned char *fo_base64_decode(const char *s, size_t len, bool strict_url, size_t *out_len);
 bool fo_pkce_matches(const char *verifier, const char *challenge);
 char *fo_hmac_signature(const unsigned char key[32], const char *id, const char *issued_at);
 const char *fo_ci_find(const char *hay, const char *needle);

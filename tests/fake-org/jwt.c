@@ -39,55 +39,10 @@ EVP_PKEY *fo_jwt_load_key(const char *path)
     return key;
 }
 
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '-')
-        return 62;
-    if (c == '_')
-        return 63;
-    return -1;
-}
-
-/* Strict base64url without padding, of s[0..len); a NUL-terminated malloc'd buffer. */
-static unsigned char *b64url_decode(const char *s, size_t len, size_t *out_len)
-{
-    unsigned char *out = malloc(len + 1);
-    unsigned acc = 0;
-    int bits = 0;
-    size_t o = 0;
-
-    if (!out || len % 4 == 1) {
-        free(out);
-        return NULL;
-    }
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value(s[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)((acc >> bits) & 0xff);
-        }
-    }
-    out[o] = '\0';
-    *out_len = o;
-    return out;
-}
-
 static json_t *decode_json(const char *s, size_t len)
 {
     size_t n = 0;
-    unsigned char *raw = b64url_decode(s, len, &n);
+    unsigned char *raw = fo_base64_decode(s, len, true, &n);
     json_t *v = raw ? json_loadb((const char *)raw, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
 
     free(raw);
@@ -102,7 +57,7 @@ static bool signature_ok(EVP_PKEY *key, const char *signed_part, size_t signed_l
                          const char *sig_b64, size_t sig_b64_len)
 {
     size_t sig_len = 0;
-    unsigned char *sig = b64url_decode(sig_b64, sig_b64_len, &sig_len);
+    unsigned char *sig = fo_base64_decode(sig_b64, sig_b64_len, true, &sig_len);
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     bool ok =
         sig && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&

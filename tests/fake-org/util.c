@@ -116,7 +116,8 @@ char *fo_form_get(const char *body, size_t len, const char *name)
     return NULL;
 }
 
-static int b64_value(char c)
+/* A base64 digit's value; strict_url accepts only the URL-safe alphabet (RFC 4648 §5). */
+static int b64_value(char c, bool strict_url)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -124,26 +125,26 @@ static int b64_value(char c)
         return c - 'a' + 26;
     if (c >= '0' && c <= '9')
         return c - '0' + 52;
-    if (c == '+' || c == '-')
+    if (c == '-' || (c == '+' && !strict_url))
         return 62;
-    if (c == '/' || c == '_')
+    if (c == '_' || (c == '/' && !strict_url))
         return 63;
     return -1;
 }
 
-/* Decodes standard or URL-safe base64 (padding optional) into a new NUL-terminated buffer. */
-static char *b64_decode(const char *s)
+unsigned char *fo_base64_decode(const char *s, size_t len, bool strict_url, size_t *out_len)
 {
-    size_t len = strlen(s);
-    char *out = malloc(len + 1);
+    unsigned char *out = malloc(len + 1);
     unsigned acc = 0;
     int bits = 0;
     size_t o = 0;
 
-    if (!out)
+    if (!out || (strict_url && len % 4 == 1)) {
+        free(out);
         return NULL;
-    for (size_t i = 0; i < len && s[i] != '='; i++) {
-        int v = b64_value(s[i]);
+    }
+    for (size_t i = 0; i < len && (strict_url || s[i] != '='); i++) {
+        int v = b64_value(s[i], strict_url);
         if (v < 0) {
             free(out);
             return NULL;
@@ -152,10 +153,12 @@ static char *b64_decode(const char *s)
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
+            out[o++] = (unsigned char)((acc >> bits) & 0xff);
         }
     }
     out[o] = '\0';
+    if (out_len)
+        *out_len = o;
     return out;
 }
 
@@ -170,7 +173,7 @@ bool fo_basic_auth(const char *header, char **id, char **secret)
     header += 6;
     while (*header == ' ')
         header++;
-    plain = b64_decode(header);
+    plain = (char *)fo_base64_decode(header, strlen(header), false, NULL);
     if (!plain)
         return false;
     colon = strchr(plain, ':');
