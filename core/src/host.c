@@ -283,6 +283,19 @@ static int h_exec_capture(const struct isf_host *h, char *const argv[], char *co
     return rc;
 }
 
+/* The web server flow is not built yet (issue 3): refuse clearly rather than leave a NULL. */
+static int h_oauth_authorize(const struct isf_host *h, const struct isf_org_view *org,
+                             const struct isf_authorize_params *params, struct isf_session *out,
+                             struct isf_error *err)
+{
+    (void)h;
+    (void)params;
+    (void)out;
+    return isf_err_set(err, ISF_E_UNSUPPORTED,
+                       "org %s: the interactive web server flow is not available in this build",
+                       org->name);
+}
+
 void isf_host_init(struct isf_plugin *p)
 {
     struct isf_host *h = &p->host;
@@ -321,4 +334,5 @@ void isf_host_init(struct isf_plugin *p)
     h->session_set = h_session_set;
     h->exec_capture = h_exec_capture;
     h->json_object_key = h_json_object_key;
+    h->oauth_authorize = h_oauth_authorize;
 }

@@ -13,7 +13,7 @@ run_isf plugins
 assert_exit 0
 assert_stdout_contains "auth-client-credentials"
 assert_stdout_contains "store-file"
-assert_stdout_contains "1.1" "ABI shown"
+assert_stdout_contains "1.2" "ABI shown"
 assert_stdout_lacks "FAILED"
 
 t "plugins --json"
@@ -25,7 +25,7 @@ assert_json 'all(.[]; has("name") and has("kind") and has("version") and has("ab
     "name, kind, version, abi, path"
 assert_json '.[] | select(.name == "auth-client-credentials") | .kind == "auth"' "auth kind"
 assert_json '.[] | select(.name == "store-file") | .kind == "store"' "store kind"
-assert_json 'all(.[]; .abi == "1.1")' 'abi "1.1"'
+assert_json 'all(.[]; .abi == "1.2")' 'abi "1.2"'
 assert_json 'all(.[]; .version | type == "string" and test("^[0-9]+\\.[0-9]+"))' "versions"
 assert_json '.[] | select(.name == "store-file") | .options | map(.name) == ["dir", "fsync"]' \
     "store-file declares its options"

@@ -36,8 +36,12 @@
  *   1.0  the first stable layout.
  *   1.1  struct isf_host: exec_capture, json_object_key (appended); struct isf_exec_status and
  *        enum isf_exec_outcome (new).
- * A plugin built against 1.0 loads unchanged in a 1.1 core. A plugin that wants a member added
- * in a later minor checks host->struct_size covers it before calling it (see struct isf_host).
+ *   1.2  struct isf_host: oauth_authorize (appended; struct isf_authorize_params new);
+ *        struct isf_auth_ops: refresh_request (optional, appended; struct isf_token_request new);
+ *        struct isf_store_ops: watch, changes (optional, appended).
+ * A plugin built against 1.0 or 1.1 loads unchanged in a 1.2 core. A plugin that wants a member
+ * added in a later minor checks host->struct_size covers it before calling it (see struct
+ * isf_host).
  *
  * Building: hidden visibility (-fvisibility=hidden) so that only the two ISF_PLUGIN_EXPORT
  * symbols leave the module, and -Wl,-z,defs so that no undefined symbol remains. The installed
@@ -59,7 +63,7 @@ extern "C" {
  * isf_exec_status) for plugins that run a helper command, and host->json_object_key for plugins
  * that read a mapping whose keys they do not know in advance (an ISF_OPT_MAP option). */
 #define ISF_ABI_MAJOR 1
-#define ISF_ABI_MINOR 1
+#define ISF_ABI_MINOR 2
 
 #define ISF_PLUGIN_EXPORT __attribute__((visibility("default")))
 #define ISF_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -245,6 +249,14 @@ struct isf_exec_status {
  */
 enum isf_log_level { ISF_LOG_ERROR = 0, ISF_LOG_WARN = 1, ISF_LOG_INFO = 2, ISF_LOG_DEBUG = 3 };
 
+/* Added in 1.2: what an interactive mode may ask of host->oauth_authorize besides the org view.
+ * NULL members mean the default. */
+struct isf_authorize_params {
+    uint32_t struct_size;   /* sizeof(struct isf_authorize_params) the plugin was built with */
+    const char *prompt;     /* OAuth `prompt` ("login", "consent", "select_account"...), or NULL */
+    const char *login_hint; /* a username to pre-fill on the login page, or NULL */
+};
+
 struct isf_host {
     uint32_t struct_size;       /* sizeof(struct isf_host) of the core: what members it has */
     struct isf_abi_version abi; /* the core's ABI version */
@@ -354,6 +366,27 @@ struct isf_host {
     const char *(*json_object_key)(const struct isf_host *h, const struct isf_json *obj, size_t i,
                                    const struct isf_json **value);
     /* ABI 1.1 ends here. */
+
+    /* Added in 1.2. The whole OAuth 2.0 web server flow (RFC 6749 4.1 with PKCE, RFC 7636, on a
+     * loopback redirect, RFC 8252), run by the core so every interactive mode behaves alike:
+     * builds the authorization URL on org->login_url (client_id, redirect_uri, scope — default
+     * "api refresh_token" — a fresh state and S256 code challenge, prompt), listens on the
+     * redirect URI's loopback port, opens the browser ($BROWSER, else xdg-open) or, when the
+     * user asked for --no-browser, prints the URL and also accepts the redirect URL pasted on
+     * stdin; checks state; exchanges the code (grant_type=authorization_code with code,
+     * redirect_uri, code_verifier and the client authentication of org->client_id and
+     * org->client_secret) and records the session in `out`. Pass a copy of the org view with
+     * client_id, client_secret and redirect_uri set to what the mode uses (e.g. one global
+     * Connected App). Returns ISF_OK; ISF_E_AUTH when the user denied access, the redirect's
+     * state did not match or the org refused the code; ISF_E_TRANSIENT when nobody completed
+     * the login in time (connect --timeout) or the org could not be reached; ISF_E_USAGE for a
+     * redirect URI that is not http://localhost|127.0.0.1|[::1]:PORT/path or a port already in
+     * use; with err set. Only valid inside connect (ISF_E_UNSUPPORTED elsewhere, e.g. in
+     * refresh: a person is not there). */
+    int (*oauth_authorize)(const struct isf_host *h, const struct isf_org_view *org,
+                           const struct isf_authorize_params *params, struct isf_session *out,
+                           struct isf_error *err);
+    /* ABI 1.2 ends here. */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -394,6 +427,15 @@ struct isf_plugin_descriptor {
  * work (network, 5xx, rate limit); ISF_E_USAGE or ISF_E_CONFIG for bad settings or options;
  * ISF_E_NOMEM; ISF_E_FAILED otherwise. `org` and its strings are borrowed for the call.
  */
+/* Added in 1.2: one token-endpoint request, described by auth_ops->refresh_request. */
+#define ISF_TOKEN_FORM_PAIRS 8
+struct isf_token_request {
+    uint32_t struct_size; /* set by the core: sizeof(struct isf_token_request) it was built with */
+    const char *form[2 * ISF_TOKEN_FORM_PAIRS + 2]; /* "grant_type", "refresh_token", ..., NULL */
+    const char *client_id;                          /* client authentication, or NULL */
+    const char *client_secret;                      /* secret, or NULL */
+};
+
 struct isf_auth_ops {
     uint32_t struct_size; /* sizeof(struct isf_auth_ops) the plugin was built with */
     /* One instance per loaded plugin, after its options were validated; `opts` lives as long as
@@ -420,6 +462,20 @@ struct isf_auth_ops {
      * counts as revoked (ISF_OK); ISF_E_TRANSIENT when the org could not be reached. */
     int (*revoke)(void *instance, const struct isf_org_view *org, struct isf_error *err);
     /* ABI 1.0 ends here. */
+
+    /* Added in 1.2, optional (NULL = the core always calls refresh). Describe the renewal as one
+     * request to <org->login_url>/services/oauth2/token instead of making it, so the refresh
+     * scheduler can run thousands of them concurrently on one connection pool. Fill req->form
+     * (name/value pairs, NULL-terminated, at most ISF_TOKEN_FORM_PAIRS pairs, without client
+     * authentication) and req->client_id / req->client_secret (the core adds them per
+     * http.client_auth, as for host->oauth_token). Every string must stay valid as long as `org`
+     * does: point into `org`, the instance or static storage. The core parses the answer exactly
+     * as host->oauth_token would. Return ISF_OK, ISF_E_UNSUPPORTED to have refresh called instead
+     * for this org (e.g. a helper command must run), or ISF_E_AUTH when the grant is gone
+     * (no refresh token). No I/O. */
+    int (*refresh_request)(void *instance, const struct isf_org_view *org,
+                           struct isf_token_request *req, struct isf_error *err);
+    /* ABI 1.2 ends here. */
 };
 
 /* ---------------------------------------------------------------------------------------------
@@ -470,6 +526,17 @@ struct isf_store_ops {
     /* Release a lock taken by `lock` (and free its handle). Cannot fail. */
     void (*unlock)(void *store, void *lock);
     /* ABI 1.0 ends here. */
+
+    /* Added in 1.2, optional (both or neither; without them the daemon re-lists the store
+     * periodically). watch: start watching for changes made by any process and set *fd to a
+     * descriptor (owned by the store, valid until close) that becomes readable when records may
+     * have changed; the daemon sleeps on it. changes: consume what is pending on that descriptor
+     * without blocking and call cb(arg, name) once per record created, written or removed since
+     * the last call (names may repeat or include the caller's own writes), or cb(arg, NULL) when
+     * the store cannot tell which (e.g. an event queue overflowed): then re-list everything. */
+    int (*watch)(void *store, int *fd, struct isf_error *err);
+    int (*changes)(void *store, isf_store_list_cb cb, void *arg, struct isf_error *err);
+    /* ABI 1.2 ends here. */
 };
 
 /* The init function's type, for the loader. init runs once, right after the ABI check: it may
