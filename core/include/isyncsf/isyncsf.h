@@ -132,6 +132,81 @@ ISF_API int isf_plugins_json(isf_ctx *ctx, char **json, struct isf_error *err);
 ISF_API int isf_key_rotate(isf_ctx *ctx, const char *new_key_env, int *count,
                            struct isf_error *err);
 
+/* ---------------------------------------------------------------------------------------------
+ * Refreshing (the engine behind `isyncsf refresh` and the daemon).
+ */
+enum isf_refresh_outcome {
+    ISF_REFRESH_DONE = 0,     /* a new session was obtained and stored */
+    ISF_REFRESH_NOT_DUE = 1,  /* the token is still fresh (without force): nothing done */
+    ISF_REFRESH_BY_OTHER = 2, /* another process refreshed it meanwhile: nothing done */
+    ISF_REFRESH_SKIPPED = 3,  /* not refreshable now (new, disconnected, expired, in backoff, a
+                                 mode that keeps no token): message says which */
+    ISF_REFRESH_FAILED = 4    /* the attempt failed; status says how (TRANSIENT → failing and
+                                 retried with backoff, AUTH → expired) */
+};
+
+struct isf_refresh_result {
+    const char *name;    /* borrowed for the callback */
+    int outcome;         /* enum isf_refresh_outcome */
+    int status;          /* ISF_OK or the ISF_E_* of a failure */
+    const char *message; /* borrowed; one line, never a secret; NULL when there is nothing to say */
+    int64_t expires_at_ms; /* the stored session's expiry after this, 0 when unknown */
+    int64_t next_due_ms;   /* when this org next needs work (refresh or retry); INT64_MAX never */
+    int64_t elapsed_ms;    /* wall time spent on this org */
+};
+typedef void (*isf_refresh_fn)(void *arg, const struct isf_refresh_result *r);
+
+struct isf_refresh_options {
+    uint32_t struct_size;
+    int all;                  /* every org in the store (names are then ignored) */
+    int force;                /* refresh even when not due; still single-flight: an org refreshed by
+                                 another process since this call began is reported BY_OTHER */
+    int concurrency;          /* token requests in flight at once; 0 = refresh.concurrency */
+    int timeout_s;            /* per-org time limit; 0 = http.timeout_s */
+    isf_refresh_fn on_result; /* called once per org as it completes (any order), or NULL */
+    void *arg;
+    const volatile int *stop; /* optional: when it turns non-zero, no new org is started and
+                                 requests in flight are abandoned (no record is half-written) */
+};
+
+struct isf_refresh_summary {
+    size_t total, done, not_due, by_other, skipped, failed;
+    int worst_status; /* the most serious ISF_E_* met (store > config > auth > transient >
+                         other), ISF_OK when none */
+};
+
+/* Refresh the named orgs (or all), concurrently on one connection pool. Returns ISF_OK when
+ * every org ended DONE, NOT_DUE, BY_OTHER or SKIPPED-for-a-benign-reason; else the summary's
+ * worst status, with err describing the first failure of that kind. */
+ISF_API int isf_refresh(isf_ctx *ctx, const char *const *names, size_t n,
+                        const struct isf_refresh_options *o, struct isf_refresh_summary *sum,
+                        struct isf_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * The background scheduler (`isyncsf daemon`).
+ */
+struct isf_daemon_options {
+    uint32_t struct_size;
+    int once;                   /* one pass over what is due, then return (for cron) */
+    const volatile int *stop;   /* set non-zero (e.g. from SIGTERM/SIGINT) to stop within 3 s */
+    const volatile int *reload; /* set non-zero (e.g. from SIGHUP) to reload the config */
+};
+/* Keep every connected org's session fresh until *stop. Logs one line per event through the
+ * context's log function. */
+ISF_API int isf_daemon_run(isf_ctx *ctx, const struct isf_daemon_options *o, struct isf_error *err);
+
+/* ---------------------------------------------------------------------------------------------
+ * A thread-safe token source for the sync engine: any number of threads may call
+ * isf_tokens_get at once on one isf_tokens; each gets a valid token for the org, refreshed first
+ * when due (single-flight across threads and processes).
+ */
+typedef struct isf_tokens isf_tokens;
+ISF_API int isf_tokens_open(const struct isf_open_options *opts, isf_tokens **out,
+                            struct isf_error *err);
+ISF_API int isf_tokens_get(isf_tokens *t, const char *name, struct isf_token *out,
+                           struct isf_error *err);
+ISF_API void isf_tokens_close(isf_tokens *t);
+
 /* The exit code the contract assigns to a status (0..7). */
 ISF_API int isf_exit_code(int status);
 /* A stable snake_case name for a status, for JSON errors ("not_found", "auth_required", ...). */
