@@ -68,24 +68,30 @@ static enum MHD_Result counters(struct fo_server *srv, struct fo_request *req)
     fo_state_counters(srv, &c, &active);
     return fo_reply_json(
         req, 200,
-        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "token_requests",
-                  (json_int_t)c.token_requests, "token_grants", (json_int_t)c.token_grants,
-                  "revocations", (json_int_t)c.revocations, "revoke_requests",
-                  (json_int_t)c.revoke_requests, "introspections", (json_int_t)c.introspections,
-                  "userinfo", (json_int_t)c.userinfo, "authorize_requests",
-                  (json_int_t)c.authorize_requests, "rest_calls", (json_int_t)c.rest_calls,
-                  "requests", (json_int_t)c.requests, "faults_injected",
-                  (json_int_t)c.faults_injected, "active_tokens", (json_int_t)active));
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                  "s:I, s:I}",
+                  "token_requests", (json_int_t)c.token_requests, "token_grants",
+                  (json_int_t)c.token_grants, "revocations", (json_int_t)c.revocations,
+                  "revoke_requests", (json_int_t)c.revoke_requests, "introspections",
+                  (json_int_t)c.introspections, "userinfo", (json_int_t)c.userinfo,
+                  "authorize_requests", (json_int_t)c.authorize_requests, "rest_calls",
+                  (json_int_t)c.rest_calls, "requests", (json_int_t)c.requests, "faults_injected",
+                  (json_int_t)c.faults_injected, "active_tokens", (json_int_t)active, "logins",
+                  (json_int_t)c.logins, "login_failures", (json_int_t)c.login_failures,
+                  "consents_allowed", (json_int_t)c.consents_allowed, "consents_denied",
+                  (json_int_t)c.consents_denied, "codes_issued", (json_int_t)c.codes_issued,
+                  "codes_redeemed", (json_int_t)c.codes_redeemed));
 }
 
 static json_t *knobs_json(const struct fo_knobs *k)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:b}", "env",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:b, s:b, s:b, s:I}", "env",
                      env_names[k->env], "package", package_names[k->package], "package_version",
                      k->package_version, "namespace", k->namespace_prefix, "org_name", k->org_name,
                      "username", k->username, "token_ttl", (json_int_t)k->token_ttl, "deny",
                      k->deny, "rotate_refresh", k->rotate_refresh, "issued_at_seconds",
-                     k->issued_at_seconds, "require_secret", k->require_secret);
+                     k->issued_at_seconds, "require_secret", k->require_secret, "login_form",
+                     k->login_form, "code_ttl", (json_int_t)k->code_ttl);
 }
 
 static int set_string(char *dst, size_t size, json_t *v)
@@ -129,8 +135,16 @@ static int apply_knob(struct fo_knobs *k, const char *key, json_t *v)
         k->token_ttl = (long)json_integer_value(v);
         return 0;
     }
+    if (strcmp(key, "code_ttl") == 0) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 24 * 3600)
+            return -1;
+        k->code_ttl = (long)json_integer_value(v);
+        return 0;
+    }
     if (strcmp(key, "deny") == 0)
         return set_bool(&k->deny, v);
+    if (strcmp(key, "login_form") == 0)
+        return set_bool(&k->login_form, v);
     if (strcmp(key, "rotate_refresh") == 0)
         return set_bool(&k->rotate_refresh, v);
     if (strcmp(key, "issued_at_seconds") == 0)

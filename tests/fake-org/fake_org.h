@@ -18,6 +18,12 @@
 #define FO_MAX_FAULTS 32
 #define FO_MAX_BODY (1024 * 1024)
 #define FO_TOKEN_MAX 128 /* buffer size for any token value we issue */
+#define FO_MAX_USERS 16
+#define FO_MAX_CALLBACKS 64 /* --callback ID:URL, all clients together */
+#define FO_MAX_PENDING 1024 /* authorization requests waiting for a login or a consent */
+#define FO_PENDING_TTL 600  /* seconds a login or consent page stays usable */
+#define FO_PENDING_ID_LEN 40
+#define FO_DEFAULT_CODE_TTL 600 /* Salesforce codes live 15 min; 10 is plenty for a test */
 
 enum fo_env { FO_ENV_PRODUCTION, FO_ENV_SANDBOX, FO_ENV_SCRATCH };
 
@@ -37,12 +43,26 @@ struct fo_knobs {
     bool rotate_refresh;
     bool issued_at_seconds;
     bool require_secret;
+    bool login_form; /* authorize serves the login and consent pages instead of approving */
+    long code_ttl;   /* seconds an authorization code lives; 0 = expired at once */
 };
 
 struct fo_client {
     char *id;
     char *secret;      /* "" for a client registered only by --jwt-client */
     EVP_PKEY *jwt_key; /* --jwt-client: the RSA key that verifies its assertions, or NULL */
+};
+
+/* --callback ID:URL: a redirect URI registered for a client (by id, so the flag order is free). */
+struct fo_callback {
+    char *client_id;
+    char *url;
+};
+
+/* --user NAME:PASSWORD: who may log in on the login page. */
+struct fo_user {
+    char *name;
+    char *password;
 };
 
 struct fo_counters {
@@ -56,6 +76,12 @@ struct fo_counters {
     long rest_calls;
     long requests;
     long faults_injected;
+    long logins;
+    long login_failures;
+    long consents_allowed;
+    long consents_denied;
+    long codes_issued;
+    long codes_redeemed;
 };
 
 enum fo_fault_kind {
@@ -102,6 +128,26 @@ struct fo_token_table {
     uint64_t next_family;
 };
 
+/* An authorization request on its way from GET /authorize to a code: what the code will carry. */
+struct fo_authz {
+    int client;
+    char *redirect_uri;
+    char *state;          /* NULL: the client sent none, and none is echoed */
+    char *scope;          /* never NULL */
+    char *code_challenge; /* NULL: no PKCE */
+};
+
+enum fo_pending_stage { FO_PENDING_LOGIN, FO_PENDING_CONSENT };
+
+/* One page shown and waiting for its form: the id is the page's hidden field, single use. */
+struct fo_pending {
+    struct fo_pending *next;
+    char id[FO_PENDING_ID_LEN + 1];
+    enum fo_pending_stage stage;
+    time_t expires_at;
+    struct fo_authz authz;
+};
+
 /* What a handler learns about a token; a copy, so it stays valid after the lock is released. */
 struct fo_token_info {
     enum fo_token_kind kind;
@@ -115,6 +161,10 @@ struct fo_server {
     /* Fixed at start-up. */
     struct fo_client clients[FO_MAX_CLIENTS];
     int nclients;
+    struct fo_callback callbacks[FO_MAX_CALLBACKS];
+    int ncallbacks;
+    struct fo_user users[FO_MAX_USERS];
+    int nusers;
     char api_versions[FO_MAX_API_VERSIONS][8];
     int napi_versions;
     char org_id[19];
@@ -132,6 +182,8 @@ struct fo_server {
     struct fo_fault faults[FO_MAX_FAULTS];
     int nfaults;
     struct fo_token_table tokens;
+    struct fo_pending *pending;
+    size_t npending;
 };
 
 /* Per-request state kept by MHD between the calls of the access handler. */
@@ -168,11 +220,41 @@ const char *fo_query_arg(const struct fo_request *req, const char *name);
 
 /* oauth.c: /services/oauth2/... */
 enum MHD_Result fo_oauth_token(struct fo_server *srv, struct fo_request *req);
-enum MHD_Result fo_oauth_authorize(struct fo_server *srv, struct fo_request *req);
 enum MHD_Result fo_oauth_revoke(struct fo_server *srv, struct fo_request *req);
 enum MHD_Result fo_oauth_introspect(struct fo_server *srv, struct fo_request *req);
 enum MHD_Result fo_oauth_userinfo(struct fo_server *srv, struct fo_request *req);
 enum MHD_Result fo_identity(struct fo_server *srv, struct fo_request *req);
+
+/* authorize.c: the browser's side of the web server flow (authorize, login form, consent). */
+enum MHD_Result fo_oauth_authorize(struct fo_server *srv, struct fo_request *req);
+enum MHD_Result fo_login_submit(struct fo_server *srv, struct fo_request *req);
+enum MHD_Result fo_consent_submit(struct fo_server *srv, struct fo_request *req);
+
+/* pages.c: the HTML pages (self-contained: no scripts, styles or images from elsewhere). */
+enum MHD_Result fo_page_error(struct fo_request *req, unsigned status, const char *error,
+                              const char *description);
+enum MHD_Result fo_page_login(struct fo_request *req, const char *pending_id, const char *client_id,
+                              const char *username, const char *error);
+enum MHD_Result fo_page_consent(struct fo_request *req, const char *pending_id,
+                                const char *client_id, const char *scope, const char *username);
+
+/* pending.c: the pages waiting for their form (behind srv->lock). fo_pending_add copies authz;
+ * fo_pending_take removes the entry and hands its authz over (free with fo_authz_free). */
+void fo_authz_free(struct fo_authz *a);
+int fo_pending_add(struct fo_server *srv, enum fo_pending_stage stage, const struct fo_authz *authz,
+                   char id[FO_PENDING_ID_LEN + 1]);
+bool fo_pending_take(struct fo_server *srv, const char *id, enum fo_pending_stage stage,
+                     struct fo_authz *out);
+void fo_pending_free_all(struct fo_server *srv);
+
+/* accounts.c: users and registered callbacks (fixed at start-up, read without the lock). */
+int fo_add_user(struct fo_server *srv, const char *arg);
+int fo_add_callback(struct fo_server *srv, const char *arg);
+int fo_accounts_finish(struct fo_server *srv);
+void fo_accounts_free(struct fo_server *srv);
+bool fo_user_ok(const struct fo_server *srv, const char *name, const char *password);
+bool fo_redirect_allowed(const struct fo_server *srv, int client, const char *uri);
+bool fo_is_loopback_url(const char *uri);
 
 /* jwt.c: the JWT bearer grant's assertion. fo_jwt_check returns NULL when the assertion is good
  * (*client = its issuer), else Salesforce's error_description. */

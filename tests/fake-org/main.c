@@ -33,7 +33,8 @@ static void usage(FILE *out)
           "                [--package-version A.B.C.D] [--namespace NS] [--org-name NAME]\n"
           "                [--org-id 00D...] [--username USER] [--api-versions 64.0,65.0,...]\n"
           "                [--issued-at-seconds] [--rotate-refresh] [--deny] [--require-secret]\n"
-          "                [--verbose]\n"
+          "                [--login-form] [--user NAME:PASSWORD]... [--callback ID:URL]...\n"
+          "                [--code-ttl SECONDS] [--verbose]\n"
           "A fake Salesforce org over HTTPS on 127.0.0.1; control API under /__fake/.\n",
           out);
 }
@@ -197,6 +198,10 @@ enum {
     OPT_ROTATE_REFRESH,
     OPT_DENY,
     OPT_REQUIRE_SECRET,
+    OPT_LOGIN_FORM,
+    OPT_USER,
+    OPT_CALLBACK,
+    OPT_CODE_TTL,
     OPT_VERBOSE,
     OPT_HELP,
 };
@@ -221,6 +226,10 @@ static const struct option long_options[] = {
     {"rotate-refresh", no_argument, NULL, OPT_ROTATE_REFRESH},
     {"deny", no_argument, NULL, OPT_DENY},
     {"require-secret", no_argument, NULL, OPT_REQUIRE_SECRET},
+    {"login-form", no_argument, NULL, OPT_LOGIN_FORM},
+    {"user", required_argument, NULL, OPT_USER},
+    {"callback", required_argument, NULL, OPT_CALLBACK},
+    {"code-ttl", required_argument, NULL, OPT_CODE_TTL},
     {"verbose", no_argument, NULL, OPT_VERBOSE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -235,6 +244,10 @@ static int parse_knob_option(struct fo_server *srv, int opt, const char *arg)
         return parse_long(arg, 0, 365L * 24 * 3600, &k->token_ttl) == 0
                    ? 0
                    : usage_error("--token-ttl wants seconds", arg);
+    case OPT_CODE_TTL:
+        return parse_long(arg, 0, 24L * 3600, &k->code_ttl) == 0
+                   ? 0
+                   : usage_error("--code-ttl wants seconds (0-86400)", arg);
     case OPT_ENV:
         return fo_parse_env(arg, &k->env) == 0
                    ? 0
@@ -296,6 +309,13 @@ static int parse_option(struct fo_server *srv, struct options *o, int opt, const
     case OPT_REQUIRE_SECRET:
         srv->knobs.require_secret = true;
         return 0;
+    case OPT_LOGIN_FORM:
+        srv->knobs.login_form = true;
+        return 0;
+    case OPT_USER:
+        return fo_add_user(srv, arg) == 0 ? 0 : usage_error("bad --user (value not shown)", "");
+    case OPT_CALLBACK:
+        return fo_add_callback(srv, arg) == 0 ? 0 : usage_error("bad --callback", "");
     case OPT_VERBOSE:
         srv->verbose = true;
         return 0;
@@ -314,6 +334,7 @@ static void set_defaults(struct fo_server *srv)
     snprintf(k->org_name, sizeof(k->org_name), "Fake Org");
     snprintf(k->username, sizeof(k->username), "integration@fake-org.example");
     k->token_ttl = 7200;
+    k->code_ttl = FO_DEFAULT_CODE_TTL;
     fo_salesforce_id(DEFAULT_ORG_ID15, srv->org_id);
     fo_salesforce_id(DEFAULT_USER_ID15, srv->user_id);
     set_api_versions(srv, DEFAULT_API_VERSIONS);
@@ -341,6 +362,10 @@ static int parse_args(int argc, char **argv, struct fo_server *srv, struct optio
         return usage_error("unexpected argument", argv[optind]);
     if (!o->cert || !o->key)
         return usage_error("--cert and --key are required", "");
+    if (fo_accounts_finish(srv) != 0) {
+        usage(stderr);
+        return -1;
+    }
     return 0;
 }
 
@@ -444,6 +469,7 @@ static void free_clients(struct fo_server *srv)
         EVP_PKEY_free(srv->clients[i].jwt_key);
     }
     srv->nclients = 0;
+    fo_accounts_free(srv);
 }
 
 /* Blocks the stop signals in every thread (MHD's threads inherit the mask) and waits for one. */

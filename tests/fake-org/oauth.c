@@ -9,7 +9,6 @@
 #include <string.h>
 
 #define NO_STORE "no-cache,must-revalidate,max-age=0,no-store,private"
-#define DEFAULT_CODE_SCOPE "refresh_token api web"
 
 enum client_check {
     CLIENT_OK,
@@ -281,6 +280,8 @@ static enum MHD_Result grant_authorization_code(struct fo_server *srv, struct fo
         goto out;
     }
     cr = fo_state_use_code(srv, code, client, redirect_uri, verifier, scope, sizeof(scope));
+    if (cr == FO_CODE_OK)
+        fo_state_count(srv, &srv->counters.codes_redeemed);
     rc = cr == FO_CODE_OK ? issue_code_tokens(srv, req, client, scope) : code_error(req, cr);
 out:
     fo_wipe_free(code);
@@ -312,107 +313,6 @@ enum MHD_Result fo_oauth_token(struct fo_server *srv, struct fo_request *req)
         rc = oauth_error(req, 400, "unsupported_grant_type", "grant type not supported");
     free(grant);
     return rc;
-}
-
-/* 302 to redirect_uri with extra query parameters appended (values already encoded). */
-static enum MHD_Result redirect(struct fo_request *req, const char *redirect_uri, const char *query)
-{
-    size_t len = strlen(redirect_uri) + strlen(query) + 2;
-    char *location = malloc(len);
-    enum MHD_Result rc;
-
-    if (!location)
-        return MHD_NO;
-    snprintf(location, len, "%s%c%s", redirect_uri, strchr(redirect_uri, '?') ? '&' : '?', query);
-    rc = fo_reply(req, 302, "text/plain", "", 0, MHD_HTTP_HEADER_LOCATION, location);
-    free(location);
-    return rc;
-}
-
-static enum MHD_Result redirect_with(struct fo_request *req, const char *redirect_uri,
-                                     const char *k1, const char *v1, const char *k2, const char *v2,
-                                     const char *state)
-{
-    char *e1 = fo_url_encode(v1), *e2 = fo_url_encode(v2);
-    char *es = state ? fo_url_encode(state) : NULL;
-    enum MHD_Result rc = MHD_NO;
-    char *query = NULL;
-    size_t len;
-
-    if (!e1 || !e2 || (state && !es))
-        goto out;
-    len = strlen(k1) + strlen(e1) + strlen(k2) + strlen(e2) + (es ? strlen(es) : 0) + 16;
-    query = malloc(len);
-    if (!query)
-        goto out;
-    /* state is echoed only when the client sent one. */
-    snprintf(query, len, "%s=%s&%s=%s%s%s", k1, e1, k2, e2, es ? "&state=" : "", es ? es : "");
-    rc = redirect(req, redirect_uri, query);
-out:
-    free(e1);
-    free(e2);
-    free(es);
-    free(query);
-    return rc;
-}
-
-static enum MHD_Result redirect_code(struct fo_request *req, const char *redirect_uri,
-                                     const char *code, const char *state)
-{
-    char *ec = fo_url_encode(code), *es = state ? fo_url_encode(state) : NULL;
-    enum MHD_Result rc = MHD_NO;
-    char *query = NULL;
-    size_t len;
-
-    if (!ec || (state && !es))
-        goto out;
-    len = strlen(ec) + (es ? strlen(es) : 0) + 16;
-    query = malloc(len);
-    if (!query)
-        goto out;
-    snprintf(query, len, "code=%s%s%s", ec, es ? "&state=" : "", es ? es : "");
-    rc = redirect(req, redirect_uri, query);
-out:
-    free(ec);
-    free(es);
-    free(query);
-    return rc;
-}
-
-/* The browser step of the web server flow, approved at once (or denied, per the `deny` knob):
- * there is no login page, so a test can play the browser with a plain GET. */
-enum MHD_Result fo_oauth_authorize(struct fo_server *srv, struct fo_request *req)
-{
-    const char *response_type = fo_query_arg(req, "response_type");
-    const char *client_id = fo_query_arg(req, "client_id");
-    const char *redirect_uri = fo_query_arg(req, "redirect_uri");
-    const char *state = fo_query_arg(req, "state");
-    const char *challenge = fo_query_arg(req, "code_challenge");
-    const char *scope = fo_query_arg(req, "scope");
-    char code[FO_TOKEN_MAX];
-    struct fo_knobs knobs;
-    int client = -1;
-
-    if (!redirect_uri || !*redirect_uri)
-        return oauth_error(req, 400, "invalid_request", "missing redirect_uri");
-    for (int i = 0; client_id && i < srv->nclients; i++) {
-        if (strcmp(srv->clients[i].id, client_id) == 0)
-            client = i;
-    }
-    if (client < 0)
-        return oauth_error(req, 400, "invalid_client_id", "client identifier invalid");
-    if (!response_type || strcmp(response_type, "code") != 0)
-        return redirect_with(req, redirect_uri, "error", "unsupported_response_type",
-                             "error_description", "response type not supported", state);
-    fo_state_knobs(srv, &knobs);
-    if (knobs.deny)
-        return redirect_with(req, redirect_uri, "error", "access_denied", "error_description",
-                             "end-user denied authorization", state);
-    if (fo_state_issue(srv, FO_TOKEN_CODE, client, 0, scope && *scope ? scope : DEFAULT_CODE_SCOPE,
-                       redirect_uri, challenge && *challenge ? challenge : NULL, code, sizeof(code),
-                       NULL) != 0)
-        return oauth_error(req, 500, "server_error", "could not issue a code");
-    return redirect_code(req, redirect_uri, code, state);
 }
 
 enum MHD_Result fo_oauth_revoke(struct fo_server *srv, struct fo_request *req)

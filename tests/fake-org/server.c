@@ -30,6 +30,10 @@ static const struct route routes[] = {
     {"/services/data/", false, "GET", fo_rest_versions, NO_COUNTER},
     {"/services/data/v", true, "GET", fo_rest, COUNTER(rest_calls)},
     {"/id/", true, "GET", fo_identity, COUNTER(userinfo)},
+    /* The pages of the login_form knob (their counters are bumped by the handlers). */
+    {"/login", false, "POST", fo_login_submit, NO_COUNTER},
+    {"/setup/secur/RemoteAccessAuthorizationPage.apexp", false, "POST", fo_consent_submit,
+     NO_COUNTER},
 };
 
 static const struct route *find_route(const char *url)

@@ -64,7 +64,9 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/other.ke
 
 # --- start on a free port.
 "$bin" --cert "$pki/server.pem" --key "$pki/server.key" --port 0 --port-file "$tmp/port" \
-    --client smoke-id:smoke-secret --jwt-client smoke-jwt:"$tmp/jwt.pub" 2>"$tmp/log" &
+    --client smoke-id:smoke-secret --jwt-client smoke-jwt:"$tmp/jwt.pub" \
+    --client smoke-cb:cb-secret --callback smoke-cb:http://localhost:1717/OauthRedirect \
+    --user alice@example.com:alice-pw 2>"$tmp/log" &
 pid=$!
 for _ in $(seq 200); do
     [[ -s $tmp/port ]] && break
@@ -156,6 +158,141 @@ call "${jwt_grant[@]}" -d "assertion=$(jwt smoke-jwt "$base" $((now + 60)) "$tmp
     "$token_url"
 expect 400 '.error == "invalid_grant" and .error_description == "invalid assertion"' \
     "JWT signed with another key"
+
+# --- the web server flow's browser side, played with curl.
+call -X POST "$base/__fake/reset"
+redirect=http://localhost:1717/OauthRedirect
+verifier=$(openssl rand -hex 32)
+challenge=$(printf '%s' "$verifier" | openssl dgst -sha256 -binary | b64url)
+authz=(--get --data-urlencode response_type=code --data-urlencode "code_challenge=$challenge"
+    --data-urlencode code_challenge_method=S256 --data-urlencode "scope=api refresh_token")
+authorize_url=$base/services/oauth2/authorize
+
+# location: the Location header of the last answer (empty when there was none).
+location() { sed -n 's/^[Ll]ocation: *//p' "$tmp/headers" | tr -d '\r'; }
+# qarg NAME URL: a query parameter of URL, still encoded.
+qarg() { sed -n "s/.*[?&]$1=\([^&]*\).*/\1/p" <<<"$2"; }
+# expect_page STATUS ERROR WHAT: an HTML error page with that error, and no redirect.
+expect_page() {
+    [[ $status == "$1" ]] || fail "$3: expected HTTP $1, got $status: $body"
+    grep -qi '^content-type: text/html' "$tmp/headers" || fail "$3: not an HTML page"
+    grep -qF "<p id=\"error\">error=$2</p>" <<<"$body" || fail "$3: the page lacks error=$2: $body"
+    [[ -z $(location) ]] || fail "$3: redirected to $(location)"
+    echo "ok - $3"
+}
+# exchange CODE [VERIFIER]: the authorization_code grant of smoke-id.
+exchange() {
+    call -d grant_type=authorization_code --data-urlencode "code=$1" \
+        --data-urlencode "redirect_uri=$redirect" -d client_id=smoke-id \
+        -d client_secret=smoke-secret -d "code_verifier=${2:-$verifier}" "$token_url"
+}
+# pending_id: the hidden pending field of the last page.
+pending_id() { grep -o 'name="pending" value="[A-Za-z0-9]*"' <<<"$body" | sed 's/.*value="//; s/"$//'; }
+
+call "${authz[@]}" --data-urlencode client_id=smoke-id --data-urlencode "redirect_uri=$redirect" \
+    --data-urlencode state=st-1 "$authorize_url"
+[[ $status == 302 && $(location) == "$redirect?code="*"&state=st-1" ]] ||
+    fail "authorize approves at once: $status $(location)"
+code=$(qarg code "$(location)")
+echo "ok - authorize without the login form: 302 with code and state"
+exchange "$code"
+expect 200 '(.refresh_token | startswith("5Aep")) and .scope == "api refresh_token"' \
+    "code exchange with the PKCE verifier"
+exchange "$code"
+expect 400 '.error == "invalid_grant" and .error_description == "invalid authorization code"' \
+    "a code is single use"
+
+call "${authz[@]}" --data-urlencode client_id=nobody --data-urlencode "redirect_uri=$redirect" \
+    "$authorize_url"
+expect_page 400 invalid_client_id "unknown client: an error page, no redirect"
+call "${authz[@]}" --data-urlencode client_id=smoke-id \
+    --data-urlencode redirect_uri=https://evil.example/cb "$authorize_url"
+expect_page 400 redirect_uri_mismatch "a non-loopback redirect_uri without registered callbacks"
+call "${authz[@]}" --data-urlencode client_id=smoke-id \
+    --data-urlencode "redirect_uri=http://localhost@evil.example/cb" "$authorize_url"
+expect_page 400 redirect_uri_mismatch "user info in a loopback-looking redirect_uri"
+call "${authz[@]}" --data-urlencode client_id=smoke-cb \
+    --data-urlencode redirect_uri=http://localhost:1718/OauthRedirect "$authorize_url"
+expect_page 400 redirect_uri_mismatch "a loopback redirect_uri other than the registered callback"
+call "${authz[@]}" --data-urlencode client_id=smoke-cb --data-urlencode "redirect_uri=$redirect/" \
+    "$authorize_url"
+expect_page 400 redirect_uri_mismatch "the registered callback plus a slash"
+call "${authz[@]}" --data-urlencode client_id=smoke-cb --data-urlencode "redirect_uri=$redirect" \
+    "$authorize_url"
+[[ $status == 302 && $(location) == "$redirect?code="* ]] ||
+    fail "the registered callback is accepted: $status $(location)"
+echo "ok - the registered callback, exactly"
+call --get --data-urlencode client_id=smoke-id --data-urlencode "redirect_uri=$redirect" \
+    --data-urlencode response_type=token --data-urlencode state=st-2 "$authorize_url"
+[[ $status == 302 && $(location) == "$redirect?error=unsupported_response_type&"*"&state=st-2" ]] ||
+    fail "response_type=token: $status $(location)"
+echo "ok - another response_type goes back as an error"
+
+# --- the login form and the consent page.
+call -d '{"login_form":true}' "$base/__fake/config"
+expect 200 '.login_form == true and .code_ttl == 600' "turn the login form on"
+call "${authz[@]}" --data-urlencode client_id=smoke-id --data-urlencode "redirect_uri=$redirect" \
+    --data-urlencode state=st-3 "$authorize_url"
+[[ $status == 200 ]] || fail "login page: HTTP $status"
+for id in username password Login; do
+    grep -q "id=\"$id\"" <<<"$body" || fail "the login page has no #$id: $body"
+done
+p1=$(pending_id)
+[[ ${#p1} == 40 ]] || fail "the login page's pending id is '$p1'"
+echo "ok - the login page"
+call --data-urlencode "pending=$p1" --data-urlencode username=alice@example.com \
+    --data-urlencode pw=wrong "$base/login"
+[[ $status == 200 ]] && grep -q 'id="error"' <<<"$body" && grep -q 'id="password"' <<<"$body" ||
+    fail "a wrong password shows the form again with an error: $status $body"
+p2=$(pending_id)
+[[ -n $p2 && $p2 != "$p1" ]] || fail "the form shown again has a new pending id"
+echo "ok - wrong password: the form again, with an error"
+call --data-urlencode "pending=$p1" --data-urlencode username=alice@example.com \
+    --data-urlencode pw=alice-pw "$base/login"
+expect_page 400 invalid_request "a used login page cannot be posted again"
+call --data-urlencode "pending=$p2" --data-urlencode username=alice@example.com \
+    --data-urlencode pw=alice-pw "$base/login"
+[[ $status == 200 ]] && grep -q '<h1>Allow Access?</h1>' <<<"$body" &&
+    grep -q 'id="oaapprove"' <<<"$body" && grep -q 'id="oadeny"' <<<"$body" &&
+    grep -q '<li>refresh_token</li>' <<<"$body" || fail "the consent page: $status $body"
+c1=$(pending_id)
+echo "ok - right password: the consent page"
+call --data-urlencode "pending=$c1" -d oaapprove=Allow \
+    "$base/setup/secur/RemoteAccessAuthorizationPage.apexp"
+[[ $status == 302 && $(location) == "$redirect?code="*"&state=st-3" ]] ||
+    fail "Allow redirects with a code: $status $(location)"
+code=$(qarg code "$(location)")
+echo "ok - Allow: 302 with code and state"
+call --data-urlencode "pending=$c1" -d oaapprove=Allow \
+    "$base/setup/secur/RemoteAccessAuthorizationPage.apexp"
+expect_page 400 invalid_request "a consent page is used once"
+exchange "$code" "wrong-verifier-$verifier"
+expect 400 '.error == "invalid_request" and .error_description == "invalid code verifier"' \
+    "a wrong verifier"
+call "${authz[@]}" --data-urlencode client_id=smoke-id --data-urlencode "redirect_uri=$redirect" \
+    --data-urlencode state=st-4 "$authorize_url"
+call --data-urlencode "pending=$(pending_id)" --data-urlencode username=alice@example.com \
+    --data-urlencode pw=alice-pw "$base/login"
+call --data-urlencode "pending=$(pending_id)" -d oadeny=Deny \
+    "$base/setup/secur/RemoteAccessAuthorizationPage.apexp"
+[[ $status == 302 && $(location) == "$redirect?error=access_denied&error_description=end-user+denied+authorization&state=st-4" ]] ||
+    fail "Deny redirects with access_denied: $status $(location)"
+echo "ok - Deny: 302 with error=access_denied"
+call "$base/__fake/counters"
+expect 200 '.logins == 2 and .login_failures == 1 and .consents_allowed == 1
+    and .consents_denied == 1 and .codes_issued == 3 and .codes_redeemed == 1' \
+    "login and consent counters"
+
+# --- code expiry: code_ttl 0 makes every new code expired at once.
+call -d '{"code_ttl":-1}' "$base/__fake/config"
+expect 400 '.error | test("code_ttl")' "a negative code_ttl is refused"
+call -d '{"login_form":false,"code_ttl":0}' "$base/__fake/config"
+expect 200 '.login_form == false and .code_ttl == 0' "code_ttl 0"
+call "${authz[@]}" --data-urlencode client_id=smoke-id --data-urlencode "redirect_uri=$redirect" \
+    "$authorize_url"
+exchange "$(qarg code "$(location)")"
+expect 400 '.error == "invalid_grant" and .error_description == "expired authorization code"' \
+    "an expired code"
 
 # --- SIGTERM ends it cleanly.
 kill -TERM "$pid"

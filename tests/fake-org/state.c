@@ -11,7 +11,6 @@
 
 #define TOKEN_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"
 #define ALNUM_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-#define CODE_TTL_SECONDS 600
 #define MIN_PURGE_AT 4096
 
 static uint64_t hash_string(const char *s)
@@ -162,6 +161,7 @@ void fo_state_free(struct fo_server *srv)
     for (int i = 0; i < srv->nfaults; i++)
         fo_fault_clear(&srv->faults[i]);
     srv->nfaults = 0;
+    fo_pending_free_all(srv);
     pthread_cond_destroy(&srv->wake);
     pthread_mutex_destroy(&srv->lock);
 }
@@ -376,7 +376,7 @@ int fo_state_issue(struct fo_server *srv, enum fo_token_kind kind, int client, u
     if (kind == FO_TOKEN_ACCESS)
         tok->expires_at = now + srv->knobs.token_ttl;
     else if (kind == FO_TOKEN_CODE)
-        tok->expires_at = now + CODE_TTL_SECONDS;
+        tok->expires_at = now + srv->knobs.code_ttl; /* 0: expired at once */
     table_maybe_purge(&srv->tokens);
     if (srv->tokens.count >= srv->tokens.nbuckets * 2)
         table_grow(&srv->tokens); /* on failure the chains just get longer */
