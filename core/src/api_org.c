@@ -182,7 +182,10 @@ static int mark_connected(struct isf_org *o, struct isf_error *err)
 
 static int connect_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
 {
-    (void)arg; /* browser options are used by the web server modes */
+    /* The browser options reach host->oauth_authorize (web server modes) through the context,
+     * for the duration of the plugin's connect only. */
+    static const struct isf_connect_options defaults = {sizeof(defaults), 0, 0};
+    const struct isf_connect_options *co = arg ? arg : &defaults;
     struct isf_conn c = {0};
     struct isf_view_buf vb = {0};
     struct isf_session s = {0};
@@ -191,7 +194,9 @@ static int connect_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, str
         rc = isf_org_view_load(ctx, o, 0, &vb, err);
     if (rc != ISF_OK)
         goto done;
+    ctx->connecting = co;
     rc = c.auth->auth.connect(c.auth->instance, &vb.view, &s, err);
+    ctx->connecting = NULL;
     isf_org_view_clear(&vb);
     if (rc != ISF_OK)
         goto failed;

@@ -64,7 +64,7 @@ static int set_signal_state(posix_spawnattr_t *attr)
 
 /* Start argv with stdout on out_fd (the pipe's write end) and stderr on err_fd (or inherited
  * when -1). Returns 0, or the errno value of what failed (then nothing was started). */
-static int spawn_command(char *const argv[], char *const *envp, int out_fd, int err_fd, pid_t *pid)
+int isf_exec_spawn(char *const argv[], char *const *envp, int out_fd, int err_fd, pid_t *pid)
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -207,7 +207,7 @@ int isf_exec_capture(char *const argv[], const struct isf_exec_limits *lim, char
         return isf_err_set(err, ISF_E_FAILED, "cannot create a pipe: %s", strerror(pipe_errno));
     }
     int64_t deadline = isf_monotonic_ms() + lim->timeout_ms;
-    int e = spawn_command(argv, lim->envp, p[1], q[1], &r.pid);
+    int e = isf_exec_spawn(argv, lim->envp, p[1], q[1], &r.pid);
     close(p[1]);
     if (q[1] >= 0)
         close(q[1]);

@@ -65,4 +65,10 @@ struct isf_exec_result {
 int isf_exec_capture(char *const argv[], const struct isf_exec_limits *lim, char *out, size_t cap,
                      size_t *got, struct isf_exec_result *res, struct isf_error *err);
 
+/* Start argv (looked up in PATH when it has no '/') without waiting for it: stdin on /dev/null,
+ * stdout on out_fd, stderr on err_fd (or inherited when -1), no other descriptor of ours, the
+ * usual signal dispositions; the caller reaps *pid. Returns 0, or the errno value of what failed
+ * (then nothing was started). Used for the browser of the web server flow. */
+int isf_exec_spawn(char *const argv[], char *const *envp, int out_fd, int err_fd, pid_t *pid);
+
 #endif

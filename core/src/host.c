@@ -1,4 +1,5 @@
 /* The host service table handed to plugins: every service a plugin may use, nothing more. */
+#include "authorize.h"
 #include "exec.h"
 #include "http.h"
 #include "internal.h"
@@ -283,17 +284,12 @@ static int h_exec_capture(const struct isf_host *h, char *const argv[], char *co
     return rc;
 }
 
-/* The web server flow is not built yet (issue 3): refuse clearly rather than leave a NULL. */
+/* The web server flow of the interactive modes, run by the core (authorize.c). */
 static int h_oauth_authorize(const struct isf_host *h, const struct isf_org_view *org,
                              const struct isf_authorize_params *params, struct isf_session *out,
                              struct isf_error *err)
 {
-    (void)h;
-    (void)params;
-    (void)out;
-    return isf_err_set(err, ISF_E_UNSUPPORTED,
-                       "org %s: the interactive web server flow is not available in this build",
-                       org->name);
+    return isf_authorize(plugin_of(h)->ctx, org, params, out, err);
 }
 
 void isf_host_init(struct isf_plugin *p)

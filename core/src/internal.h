@@ -41,6 +41,9 @@ struct isf_ctx {
     struct isf_http *http;       /* created on first use */
     /* Tokens of modes that keep none in the store, in memory only (heldtoken.h). */
     struct isf_heldtoken *held_tokens;
+    /* The options of the isf_org_connect call in progress, or NULL: host->oauth_authorize (a
+     * person at the browser) is only valid while it is set. */
+    const struct isf_connect_options *connecting;
 };
 
 /* The outcome of a grant, filled by host->oauth_token / host->session_set. */

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Mode webserver-eca (External Client App kept per org): connect through a browser ($BROWSER =
+# fake-browser.sh) → connected → token → refresh with rotation → disconnect revokes; connect with
+# --no-browser and the redirect URL pasted on stdin; a rotated-out refresh token reused → the
+# family is revoked → expired (exit 4).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/webserver-lib.sh"
+
+make_pki
+# Every token is due at once (session_ttl_s = margin_s): each org token refreshes.
+write_config "http: {ca_file: $CA}" "refresh: {session_ttl_s: 60, margin_s: 60}"
+start_fake_org --rotate-refresh
+PORT=$(free_port)
+add_eca_org acme "$PORT"
+
+t "org add: webserver-eca needs a client id; a non-loopback redirect URI is refused"
+run_isf org add nocid --mode webserver-eca --login-url "$FAKE_URL"
+assert_exit 2
+assert_stderr_contains "--client-id"
+run_isf_stdin "$CLIENT_SECRET" org add badredir --mode webserver-eca --login-url "$FAKE_URL" \
+    --client-id "$CLIENT_ID" --client-secret-stdin --redirect-uri "https://example.com/cb"
+assert_exit 2
+assert_stderr_contains "loopback"
+run_isf org show badredir
+assert_exit 3 "nothing was added"
+
+t "connect through the browser: the login page, the loopback redirect, the code exchange"
+auth_before=$(counter authorize_requests)
+grants_before=$(counter token_grants)
+browser_connect acme
+assert_exit 0
+assert_eq "200" "$(browser_status)" "the browser got 200 from the loopback listener"
+if grep -q 'Org acme is connected' "$FB_LOG"; then pass "the page says the org is connected"; else fail "the page does not say connected"; fi
+assert_eq $((auth_before + 1)) "$(counter authorize_requests)" "one authorization request"
+assert_eq $((grants_before + 1)) "$(counter token_grants)" "one code exchange"
+loc=$(grep '^location ' "$FB_LOG" | cut -d' ' -f2)
+case $loc in
+http://localhost:$PORT/OauthRedirect\?code=*state=*) pass "redirected to the loopback URI with code and state" ;;
+*) fail "unexpected redirect '$loc'" ;;
+esac
+run_isf --json org show acme
+assert_json '.status == "connected" and .mode == "webserver-eca" and .has_refresh_token == true'
+assert_json '.org_id != null and .package.installed == true' "details read after connect"
+
+t "org token: the stored access token; refresh with rotation stores the new refresh token first"
+learn_token acme
+assert_exit 0
+first=$TOKEN
+sealed1=$(sealed_refresh_of acme)
+cp "$(rec_file acme)" "$WORK/acme.rec.before-rotation"
+tok_before=$(counter token_requests)
+run_isf org token acme
+assert_exit 0
+SECRETS+=("$OUT")
+assert_ne "$first" "$OUT" "a new access token"
+assert_eq $((tok_before + 1)) "$(counter token_requests)" "one refresh request"
+sealed2=$(sealed_refresh_of acme)
+if [[ -n $sealed2 && $sealed2 != "$sealed1" ]]; then pass "the rotated refresh token was stored"; else fail "refresh token not rotated in the record"; fi
+run_isf org token acme
+assert_exit 0 "the rotated refresh token works"
+SECRETS+=("$OUT")
+run_isf --json org show acme
+assert_json '.status == "connected" and .last_refreshed_at != null'
+
+t "disconnect revokes the refresh token at the org"
+rev_before=$(counter revocations)
+run_isf org disconnect acme
+assert_exit 0
+assert_stdout_contains "revoked"
+assert_eq $((rev_before + 1)) "$(counter revocations)" "one revocation"
+run_isf --json org show acme
+assert_json '.status == "disconnected" and .has_refresh_token == false'
+run_isf org token acme
+assert_exit 4 "no token after disconnect"
+
+t "--no-browser: the URL on stderr, the redirect URL pasted on stdin"
+paste_connect acme ""
+assert_exit 0
+assert_stderr_contains "/services/oauth2/authorize?"
+assert_stderr_contains "paste"
+assert_stderr_contains "code_challenge_method=S256"
+run_isf --json org show acme
+assert_json '.status == "connected" and .has_refresh_token == true'
+
+t "a rotated-out refresh token reused: the org revokes the family → expired, exit 4"
+# Put back the record as it was before the rotation above: it holds a refresh token of the first
+# family that was rotated out. The org answers invalid_grant and revokes that family.
+run_isf org disconnect acme --local-only
+browser_connect acme
+assert_exit 0
+cp "$WORK/acme.rec.before-rotation" "$(rec_file acme)"
+run_isf org token acme
+assert_exit 4
+assert_stderr_contains "org connect"
+run_isf --json org show acme
+assert_json '.status == "expired"'
+
+t "invalid_grant on refresh (grant revoked at the org) → expired, exit 4, record kept"
+browser_connect acme
+assert_exit 0
+fake_ctl /__fake/revoke-all >/dev/null
+run_isf org token acme
+assert_exit 4
+assert_stderr_contains "isyncsf org connect acme"
+run_isf --json org show acme
+assert_json '.status == "expired" and .has_refresh_token == true' "expired; the record keeps its data"
+browser_connect acme
+assert_exit 0 "org connect brings it back"
+
+finish
