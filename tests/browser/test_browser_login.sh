@@ -66,9 +66,12 @@ browse() {
         wait "$pid" 2>/dev/null
     fi
     RESULT=$(cat "$ISF_BROWSER_OUT/result.json" 2>/dev/null)
-    if [[ -z $RESULT ]]; then
-        RESULT='{}'
-        fail "the browser wrote no result; its log: $(head -c 1500 "$ISF_BROWSER_OUT/browser.log" 2>/dev/null)"
+    if ! jq -e '.ok == true' <<<"${RESULT:-null}" >/dev/null 2>&1; then
+        # Stop at the first broken browser run: each further connect would wait out its timeout.
+        fail "the browser did not get through (org connect exit $RC): $(jq -r '.error // empty' \
+            <<<"${RESULT:-null}" 2>/dev/null | head -c 1500); its log: $(head -c 1500 \
+            "$ISF_BROWSER_OUT/browser.log" 2>/dev/null)"
+        finish
     fi
 }
 
@@ -102,6 +105,10 @@ status_of() {
 check_mode() {
     local mode=$1 name=$2 port=$3 before
     shift 3
+    if [[ ! $port =~ ^[0-9]+$ ]]; then
+        fail "could not pick a free loopback port with node (got '$port')"
+        finish
+    fi
 
     t "$mode: add"
     run_isf_stdin "$CLIENT_SECRET" org add "$name" --mode "$mode" --login-url "$FAKE_URL" "$@"
