@@ -199,7 +199,7 @@ static int connect_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, str
     ctx->connecting = NULL;
     isf_org_view_clear(&vb);
     if (rc != ISF_OK)
-        goto failed;
+        goto done; /* no new grant (denied, timed out, refused): the record stays as it was */
     /* A reconnect fully replaces the old grant: drop the old refresh token first. */
     free(o->sealed_refresh_token);
     o->sealed_refresh_token = NULL;

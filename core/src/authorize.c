@@ -98,7 +98,19 @@ static int exchange(struct flow *f, const char *code, struct isf_session *out,
     const char *form[] = {"grant_type",    "authorization_code", "code",      code, "redirect_uri",
                           f->redirect_uri, "code_verifier",      f->verifier, NULL, NULL};
     isf_session_clear(out);
-    return isf_oauth_token(f->ctx, f->org, form, out, err);
+    int rc = isf_oauth_token(f->ctx, f->org, form, out, err);
+    if (rc == ISF_E_AUTH) {
+        /* invalid_grant here is about this code (expired, used, PKCE or redirect mismatch) or
+         * the client: a new login is what helps, so say that first. */
+        char why[ISF_ERROR_MESSAGE_MAX];
+        snprintf(why, sizeof(why), "%s", err->message);
+        isf_err_set(err, rc,
+                    "org %s: the login could not be completed: run isyncsf org connect %s again, "
+                    "and check the app's client id, secret and callback URL if it keeps failing "
+                    "(%s)",
+                    f->org->name, f->org->name, why);
+    }
+    return rc;
 }
 
 /* A redirect arrived (from the listener or pasted): judge it, exchange the code, tell the

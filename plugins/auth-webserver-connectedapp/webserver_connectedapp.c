@@ -172,8 +172,8 @@ static int ca_create(const struct isf_host *host, const struct isf_opts *opts, v
     const char *inline_secret = host->opt_string(host, opts, "client_secret");
     if (inline_secret)
         return host->error_set(host, err, ISF_E_CONFIG,
-                               "auth-webserver-connectedapp: the option client_secret is not "
-                               "allowed (a secret never goes into the config file); remove it "
+                               "the option client_secret is not allowed (a secret never goes into "
+                               "the config file); remove it "
                                "and use client_secret_env: VAR or client_secret_file: PATH");
     struct ws_instance *ws = NULL;
     int rc = ws_create(host, opts, &ca_mode, &ws, err);
@@ -203,7 +203,8 @@ static int ca_check_settings(void *instance, const struct isf_org_settings_check
                             "org %s: mode webserver-connectedapp uses the one Connected App "
                             "configured in the options of auth-webserver-connectedapp; drop "
                             "--client-id and --client-secret-* (an org of this mode keeps no "
-                            "client credentials of its own)",
+                            "client credentials of its own; the app's secret comes from the "
+                            "option client_secret_env or client_secret_file)",
                             org->name);
     int rc = ws_check_common(ws, org, err);
     if (rc == ISF_OK && app->problem[0])

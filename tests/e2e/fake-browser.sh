@@ -10,9 +10,11 @@
 #   FB_SED       sed expression applied to the redirect URL before it is opened (wrong state...)
 #   FB_BEFORE    extra loopback paths to GET first (space-separated, e.g. "/wrong /favicon.ico")
 #   FB_STALL     non-empty: first open a connection to the loopback that never finishes its request
-#   FB_AFTER     non-empty: GET the redirect URL a second time after the first (replay)
+#   FB_AFTER     seconds: GET the redirect URL a second time that long after the first was sent,
+#                while isyncsf still works on the first (a replay)
 #   FB_EXIT      exit with this status at once, without doing anything (a browser that fails)
 #   FB_SLEEP     seconds to wait before doing anything
+#   FB_DELAY     seconds to wait between the login page and the redirect (an expiring code)
 set -u
 url=$1
 log=${FB_LOG:-/dev/null}
@@ -36,11 +38,18 @@ for p in ${FB_BEFORE:-}; do
     code=$(curl -s -o /dev/null -w '%{http_code}' "$origin$p")
     echo "before $p $code" >>"$log"
 done
+[[ -n ${FB_DELAY:-} ]] && sleep "$FB_DELAY"
 get() {
     local page
     page=$(curl -s -w '\nstatus %{http_code}' "$location")
     printf '%s\n' "$page" >>"$log"
 }
-get
-[[ -n ${FB_AFTER:-} ]] && get
+if [[ -n ${FB_AFTER:-} ]]; then
+    get &
+    sleep "$FB_AFTER"
+    get
+    wait
+else
+    get
+fi
 exit 0
