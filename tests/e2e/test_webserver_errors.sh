@@ -86,10 +86,13 @@ if (($(date +%s) - start < 8)); then pass "not held up by the stalled client"; e
 SNAP=$(snapshot)
 
 t "the port is already taken → exit 2 naming the port, record unchanged"
-python3 -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(30)' "$PORT" &
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); open(sys.argv[2],"w").close(); time.sleep(30)' \
+    "$PORT" "$WORK/holder.ready" &
 holder=$!
 E2E_HELD_PIDS+=("$holder")
-sleep 0.3
+for _ in $(seq 200); do [[ -e $WORK/holder.ready ]] && break; sleep 0.05; done
 browser_connect acme
 assert_exit 2
 assert_stderr_contains "port $PORT"
