@@ -5,7 +5,8 @@
 //   {ok, steps[], login_title, consent_title, landed (origin + path, never the query: it holds
 //    the code), text (the loopback page's text), error}
 // Environment: ISF_BROWSER_OUT (folder, required), ISF_BROWSER_ACTION allow|deny (allow),
-// ISF_BROWSER_USER / ISF_BROWSER_PASSWORD (the fake org's user), ISF_BROWSER_SPKI (base64
+// ISF_BROWSER_USER / ISF_BROWSER_PASSWORD (the fake org's user), ISF_BROWSER_WRONG_FIRST (non-empty:
+// first log in with a wrong password and record the error shown), ISF_BROWSER_SPKI (base64
 // SHA-256 of the fake org's public key: the one certificate Chromium accepts without the test
 // CA), ISF_CHROMIUM (/usr/bin/chromium), ISF_BROWSER_TIMEOUT_MS (30000).
 import { writeFileSync, renameSync } from 'node:fs';
@@ -36,6 +37,14 @@ function isLoopbackPage(u) {
   return protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
 }
 
+// Clicks Log In and waits for the page the POST answered with (its URL is /login every time, so
+// waiting for the URL would not tell one attempt from the next).
+async function submitLogin(page) {
+  const posted = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/login';
+  await Promise.all([page.waitForResponse(posted), page.click('#Login')]);
+  await page.waitForLoadState('load');
+}
+
 async function run(browser) {
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -44,9 +53,17 @@ async function run(browser) {
   await page.goto(url);
   result.login_title = await page.title();
   result.steps.push('login page');
+  if (process.env.ISF_BROWSER_WRONG_FIRST) {
+    // A mistyped password first: the form must come back with an error, and the right one work.
+    await page.fill('#username', process.env.ISF_BROWSER_USER || '');
+    await page.fill('#password', 'not-the-password');
+    await submitLogin(page);
+    result.login_error = await page.locator('#error').innerText();
+    result.steps.push('login error');
+  }
   await page.fill('#username', process.env.ISF_BROWSER_USER || '');
   await page.fill('#password', process.env.ISF_BROWSER_PASSWORD || '');
-  await Promise.all([page.waitForURL('**/login'), page.click('#Login')]);
+  await submitLogin(page);
   result.consent_title = await page.title();
   if (result.consent_title !== 'Allow Access?') {
     throw new Error(`after logging in the page is "${result.consent_title}", not the consent page`);

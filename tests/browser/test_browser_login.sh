@@ -114,19 +114,21 @@ check_mode() {
     run_isf_stdin "$CLIENT_SECRET" org add "$name" --mode "$mode" --login-url "$FAKE_URL" "$@"
     assert_exit 0 "org add $name"
 
-    t "$mode: connect, the browser clicks Allow"
-    browse "$name" allow
+    t "$mode: connect, the browser mistypes the password once, then clicks Allow"
+    ISF_BROWSER_WRONG_FIRST=1 browse "$name" allow
     assert_exit 0 "org connect exits 0"
-    result_is '.ok == true and .steps == ["login page", "consent page", "clicked Allow",
-        "loopback page"]' "the browser logged in, saw the consent page and clicked Allow"
+    result_is '.ok == true and .steps == ["login page", "login error", "consent page",
+        "clicked Allow", "loopback page"]' "the browser logged in, saw the consent page and clicked Allow"
+    result_is '.login_error | test("check your username and password")' \
+        "a wrong password shows the login form again with an error"
     result_is ".landed == \"http://localhost:$port/OauthRedirect\"" \
         "the browser landed on the loopback redirect URI"
     result_is '(.text | test("connected"; "i")) and (.text | test("denied|error|fail"; "i") | not)' \
         "the loopback page says the org is connected"
     assert_eq connected "$(status_of "$name")" "org show: status connected"
-    counters_are '.authorize_requests == 1 and .logins == 1 and .login_failures == 0
+    counters_are '.authorize_requests == 1 and .logins == 1 and .login_failures == 1
         and .consents_allowed == 1 and .consents_denied == 0 and .codes_issued == 1
-        and .codes_redeemed == 1' "fake org: 1 login, 1 consent, 1 code issued and redeemed"
+        and .codes_redeemed == 1' "fake org: 1 failed and 1 good login, 1 consent, 1 code issued and redeemed"
     run_isf org test "$name" --json
     assert_exit 0 "org test works with the stored tokens"
 
@@ -140,13 +142,13 @@ check_mode() {
     browse "$name-deny" deny
     assert_exit 4 "org connect exits 4 after Deny"
     assert_stderr_contains "denied"
-    result_is '.ok == true and .steps[2] == "clicked Deny"' "the browser clicked Deny"
+    result_is '.ok == true and .steps[-2] == "clicked Deny"' "the browser clicked Deny"
     result_is '(.text | test("denied"; "i")) and (.text | test("is connected"; "i") | not)' \
         "the loopback page says access was denied"
     assert_eq "$before" "$(rec_json "$name-deny" | jq -S 'del(.status_detail, .updated_at)')" \
         "the record is unchanged after a denial (but for status_detail and updated_at)"
     assert_eq new "$(status_of "$name-deny")" "org show: status still new"
-    counters_are '.logins == 1 and .consents_denied == 1 and .consents_allowed == 0
+    counters_are '.logins == 1 and .login_failures == 0 and .consents_denied == 1 and .consents_allowed == 0
         and .codes_issued == 0 and .codes_redeemed == 0 and .token_requests == 0' \
         "fake org: 1 login, 1 denial, no code, no token request"
 }
