@@ -62,6 +62,34 @@ SECRETS+=("$OUT")
 run_isf --json org show acme
 assert_json '.status == "connected" and .last_refreshed_at != null'
 
+t "16 processes refreshing at once on a rotating org: every one succeeds, it stays refreshable"
+# Every org token refreshes here (session_ttl_s = margin_s); each runs under the record's lock and
+# re-reads the record first, so none reuses a rotated-out refresh token (which would revoke the
+# whole family at the org).
+tok_before=$(counter token_requests)
+pids=()
+for i in $(seq 16); do
+    "$ISF_BIN" org token acme </dev/null >"$WORK/par.$i.out" 2>"$WORK/par.$i.err" &
+    pids+=("$!")
+done
+failed=0
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed=$((failed + 1)); done
+assert_eq 0 "$failed" "all 16 got a token"
+assert_eq $((tok_before + 16)) "$(counter token_requests)" "16 refreshes, one after the other"
+if grep -qE -- "$TOKEN_RE" "$WORK"/par.*.err; then fail "a token on stderr"; else pass "no token on stderr"; fi
+run_isf --json org show acme
+assert_json '.status == "connected"' "still connected"
+learn_token acme
+assert_exit 0 "still refreshable"
+
+t "a revocation that fails for a passing reason keeps the tokens and says so"
+fake_ctl /__fake/fault '{"kind":"status","status":503,"path_prefix":"/services/oauth2/revoke","count":1}' >/dev/null
+SNAP=$(snapshot)
+run_isf org disconnect acme
+assert_exit 5
+assert_stderr_contains "nothing was changed locally"
+assert_unchanged "$SNAP"
+
 t "disconnect revokes the refresh token at the org"
 rev_before=$(counter revocations)
 run_isf org disconnect acme
