@@ -52,6 +52,10 @@ async function run(browser) {
 
   await page.goto(url);
   result.login_title = await page.title();
+  if (result.login_title !== 'Login | Salesforce') {
+    // e.g. the org's OAuth error page (unknown client, redirect_uri_mismatch): say so at once.
+    throw new Error(`the org showed "${result.login_title}": ${await page.locator('body').innerText()}`);
+  }
   result.steps.push('login page');
   if (process.env.ISF_BROWSER_WRONG_FIRST) {
     // A mistyped password first: the form must come back with an error, and the right one work.

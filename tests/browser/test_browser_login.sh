@@ -33,7 +33,23 @@ if [[ -n $missing ]]; then
 fi
 pass "node $(node --version), $("$CHROMIUM" --version 2>/dev/null | head -n1), playwright-core"
 
-start_fake_org --login-form --user "$USER_NAME:$USER_PASSWORD"
+# free_port: a loopback port nobody listens on now (the kernel's pick).
+free_port() {
+    node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+        console.log(s.address().port); s.close(); });'
+}
+ECA_PORT=$(free_port)
+CA_PORT=$(free_port)
+[[ $CA_PORT == "$ECA_PORT" ]] && CA_PORT=$(free_port)
+if [[ ! $ECA_PORT =~ ^[0-9]+$ || ! $CA_PORT =~ ^[0-9]+$ || $CA_PORT == "$ECA_PORT" ]]; then
+    fail "could not pick two free loopback ports with node (got '$ECA_PORT', '$CA_PORT')"
+    finish
+fi
+# The client's callback URLs are registered as in the External Client App / Connected App, so
+# the fake org matches redirect_uri exactly, as Salesforce does.
+start_fake_org --login-form --user "$USER_NAME:$USER_PASSWORD" \
+    --callback "$CLIENT_ID:http://localhost:$ECA_PORT/OauthRedirect" \
+    --callback "$CLIENT_ID:http://localhost:$CA_PORT/OauthRedirect"
 # Chromium does not know the test CA: it accepts the fake org's key alone (SPKI pin), so the page
 # is still verified HTTPS.
 ISF_BROWSER_SPKI=$(openssl x509 -in "$PKI/server.pem" -pubkey -noout |
@@ -41,12 +57,6 @@ ISF_BROWSER_SPKI=$(openssl x509 -in "$PKI/server.pem" -pubkey -noout |
 export ISF_BROWSER_SPKI ISF_BROWSER_USER=$USER_NAME ISF_BROWSER_PASSWORD=$USER_PASSWORD
 export BROWSER=$BROWSER_DIR/browse.sh
 export ISF_BROWSER_TIMEOUT_MS=30000
-
-# free_port: a loopback port nobody listens on now (the kernel's pick).
-free_port() {
-    node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
-        console.log(s.address().port); s.close(); });'
-}
 
 # browse NAME ACTION: org connect NAME with the browser clicking ACTION (allow|deny); waits for
 # the browser's result and ends it. Sets RC/OUT/ERR (run_isf) and RESULT (result.json).
@@ -105,10 +115,6 @@ status_of() {
 check_mode() {
     local mode=$1 name=$2 port=$3 before
     shift 3
-    if [[ ! $port =~ ^[0-9]+$ ]]; then
-        fail "could not pick a free loopback port with node (got '$port')"
-        finish
-    fi
 
     t "$mode: add"
     run_isf_stdin "$CLIENT_SECRET" org add "$name" --mode "$mode" --login-url "$FAKE_URL" "$@"
@@ -153,11 +159,10 @@ check_mode() {
         "fake org: 1 login, 1 denial, no code, no token request"
 }
 
-port=$(free_port)
-check_mode webserver-eca br-eca "$port" --client-id "$CLIENT_ID" --client-secret-stdin \
-    --redirect-uri "http://localhost:$port/OauthRedirect"
+check_mode webserver-eca br-eca "$ECA_PORT" --client-id "$CLIENT_ID" --client-secret-stdin \
+    --redirect-uri "http://localhost:$ECA_PORT/OauthRedirect"
 
-port=$(free_port)
+port=$CA_PORT
 export BR_CA_SECRET=$CLIENT_SECRET
 write_config "http: {ca_file: $CA}" \
     "plugins:" \
