@@ -211,6 +211,21 @@ expect_page 400 redirect_uri_mismatch "a non-loopback redirect_uri without regis
 call "${authz[@]}" --data-urlencode client_id=smoke-id \
     --data-urlencode "redirect_uri=http://localhost@evil.example/cb" "$authorize_url"
 expect_page 400 redirect_uri_mismatch "user info in a loopback-looking redirect_uri"
+for uri in http://127.0.0.1:1717/cb http://127.9.8.7/cb "http://[::1]:1717/cb?x=1" \
+    https://LOCALHOST:8443/cb; do
+    call "${authz[@]}" --data-urlencode client_id=smoke-id --data-urlencode "redirect_uri=$uri" \
+        "$authorize_url"
+    [[ $status == 302 && $(location) == "$uri"[?\&]code=* ]] ||
+        fail "the loopback redirect_uri $uri is accepted: $status $(location)"
+done
+echo "ok - loopback redirect_uris without registered callbacks"
+for uri in http://localhost.evil.example/cb http://127.0.0.1.evil.example/cb \
+    "http://localhost:1717/cb#frag" ftp://localhost/cb http://localhost:/cb "http://[::2]/cb"; do
+    call "${authz[@]}" --data-urlencode client_id=smoke-id --data-urlencode "redirect_uri=$uri" \
+        "$authorize_url"
+    expect_page 400 redirect_uri_mismatch "not loopback: $uri" >/dev/null
+done
+echo "ok - look-alike, fragment and other-scheme redirect_uris are refused"
 call "${authz[@]}" --data-urlencode client_id=smoke-cb \
     --data-urlencode redirect_uri=http://localhost:1718/OauthRedirect "$authorize_url"
 expect_page 400 redirect_uri_mismatch "a loopback redirect_uri other than the registered callback"
@@ -280,7 +295,7 @@ call --data-urlencode "pending=$(pending_id)" -d oadeny=Deny \
 echo "ok - Deny: 302 with error=access_denied"
 call "$base/__fake/counters"
 expect 200 '.logins == 2 and .login_failures == 1 and .consents_allowed == 1
-    and .consents_denied == 1 and .codes_issued == 3 and .codes_redeemed == 1' \
+    and .consents_denied == 1 and .codes_issued == 7 and .codes_redeemed == 1' \
     "login and consent counters"
 
 # --- code expiry: code_ttl 0 makes every new code expired at once.
