@@ -271,7 +271,7 @@ int isf_authorize(struct isf_ctx *ctx, const struct isf_org_view *org,
     f.redirect_uri =
         org->redirect_uri && *org->redirect_uri ? org->redirect_uri : ISF_DEFAULT_REDIRECT_URI;
     f.browser.pid = -1;
-    struct isf_redirect r;
+    struct isf_redirect r = {0};
     int rc = prepare(&f, params, &r, err);
     if (rc == ISF_OK)
         rc = isf_loopback_start(&r, org->name, &f.lb, err);
