@@ -34,17 +34,6 @@ int isf_callback_add(struct isf_callback *cb, const char *name, const char *valu
     return 0;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode n bytes of form-encoded text into out (n + 1 bytes); a malformed %XX stays as is. */
 static void form_decode(const char *s, size_t n, char *out)
 {
@@ -53,8 +42,9 @@ static void form_decode(const char *s, size_t n, char *out)
         int hi, lo;
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
-                   (lo = hex_value(s[i + 2])) >= 0) {
+        } else if (s[i] == '%' && i + 2 < n &&
+                   (hi = OPENSSL_hexchar2int((unsigned char)s[i + 1])) >= 0 &&
+                   (lo = OPENSSL_hexchar2int((unsigned char)s[i + 2])) >= 0) {
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {

@@ -212,16 +212,7 @@ static int ca_check_settings(void *instance, const struct isf_org_settings_check
     return rc;
 }
 
-static const struct isf_auth_ops ca_ops = {
-    .struct_size = sizeof(struct isf_auth_ops),
-    .create = ca_create,
-    .destroy = ca_destroy,
-    .check_settings = ca_check_settings,
-    .connect = ws_connect,
-    .refresh = ws_refresh,
-    .revoke = ws_revoke,
-    .refresh_request = ws_refresh_request,
-};
+static const struct isf_auth_ops ca_ops = WS_AUTH_OPS(ca_create, ca_destroy, ca_check_settings);
 
 static const struct isf_plugin_descriptor ca_descriptor = {
     .struct_size = sizeof(struct isf_plugin_descriptor),
@@ -240,11 +231,5 @@ ISF_PLUGIN_EXPORT int isyncsf_plugin_init(const struct isf_host *host,
                                           const struct isf_plugin_descriptor **out,
                                           struct isf_error *err)
 {
-    if (!ws_host_ok(host)) {
-        if (err)
-            err->code = ISF_E_CONFIG;
-        return ISF_E_CONFIG; /* a host older than ABI 1.0 cannot serve us */
-    }
-    *out = &ca_descriptor;
-    return ISF_OK;
+    return ws_init(host, &ca_descriptor, out, err);
 }

@@ -64,16 +64,7 @@ static int eca_check_settings(void *instance, const struct isf_org_settings_chec
     return rc;
 }
 
-static const struct isf_auth_ops eca_ops = {
-    .struct_size = sizeof(struct isf_auth_ops),
-    .create = eca_create,
-    .destroy = eca_destroy,
-    .check_settings = eca_check_settings,
-    .connect = ws_connect,
-    .refresh = ws_refresh,
-    .revoke = ws_revoke,
-    .refresh_request = ws_refresh_request,
-};
+static const struct isf_auth_ops eca_ops = WS_AUTH_OPS(eca_create, eca_destroy, eca_check_settings);
 
 static const struct isf_plugin_descriptor eca_descriptor = {
     .struct_size = sizeof(struct isf_plugin_descriptor),
@@ -94,11 +85,5 @@ ISF_PLUGIN_EXPORT int isyncsf_plugin_init(const struct isf_host *host,
                                           const struct isf_plugin_descriptor **out,
                                           struct isf_error *err)
 {
-    if (!ws_host_ok(host)) {
-        if (err)
-            err->code = ISF_E_CONFIG;
-        return ISF_E_CONFIG; /* a host older than ABI 1.0 cannot serve us */
-    }
-    *out = &eca_descriptor;
-    return ISF_OK;
+    return ws_init(host, &eca_descriptor, out, err);
 }

@@ -8,9 +8,16 @@
 
 #define HOST_HAS(h, m) ((h)->struct_size >= offsetof(struct isf_host, m) + sizeof((h)->m))
 
-int ws_host_ok(const struct isf_host *host)
+int ws_init(const struct isf_host *host, const struct isf_plugin_descriptor *desc,
+            const struct isf_plugin_descriptor **out, struct isf_error *err)
 {
-    return host && HOST_HAS(host, session_set);
+    if (!host || !HOST_HAS(host, session_set)) {
+        if (err)
+            err->code = ISF_E_CONFIG;
+        return ISF_E_CONFIG; /* a host older than ABI 1.0 cannot serve us */
+    }
+    *out = desc;
+    return ISF_OK;
 }
 
 int ws_create(const struct isf_host *host, const struct isf_opts *opts, const struct ws_mode *mode,

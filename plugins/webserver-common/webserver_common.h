@@ -66,8 +66,18 @@ int ws_refresh_request(void *instance, const struct isf_org_view *org,
                        struct isf_token_request *req, struct isf_error *err);
 int ws_revoke(void *instance, const struct isf_org_view *org, struct isf_error *err);
 
-/* The host is at least ABI 1.0 (connect checks for 1.2's oauth_authorize itself, so refresh and
- * revoke keep working in an older core). */
-int ws_host_ok(const struct isf_host *host);
+/* The ops table of a web server plugin: its own create, destroy and check_settings, the rest
+ * shared. */
+#define WS_AUTH_OPS(create_fn, destroy_fn, check_fn)                                               \
+    {                                                                                              \
+        .struct_size = sizeof(struct isf_auth_ops), .create = (create_fn),                         \
+        .destroy = (destroy_fn), .check_settings = (check_fn), .connect = ws_connect,              \
+        .refresh = ws_refresh, .revoke = ws_revoke, .refresh_request = ws_refresh_request,         \
+    }
+
+/* isyncsf_plugin_init of both: hands out `desc` when the host is at least ABI 1.0 (connect
+ * checks for 1.2's oauth_authorize itself, so refresh and revoke keep working in an older core). */
+int ws_init(const struct isf_host *host, const struct isf_plugin_descriptor *desc,
+            const struct isf_plugin_descriptor **out, struct isf_error *err);
 
 #endif
