@@ -214,22 +214,6 @@ static int ca_check_settings(void *instance, const struct isf_org_settings_check
 
 static const struct isf_auth_ops ca_ops = WS_AUTH_OPS(ca_create, ca_destroy, ca_check_settings);
 
-static const struct isf_plugin_descriptor ca_descriptor = {
-    .struct_size = sizeof(struct isf_plugin_descriptor),
-    .kind = ISF_PLUGIN_AUTH,
-    .name = "auth-webserver-connectedapp",
-    .version = "0.1.0",
-    .description = "OAuth 2.0 web server flow (browser login, PKCE) with one global Connected App",
-    .capabilities = ISF_CAP_INTERACTIVE | ISF_CAP_REFRESHABLE | ISF_CAP_REVOCABLE,
-    .options = ca_options,
-    .ops = &ca_ops,
-};
-
-ISF_DEFINE_PLUGIN_ABI();
-
-ISF_PLUGIN_EXPORT int isyncsf_plugin_init(const struct isf_host *host,
-                                          const struct isf_plugin_descriptor **out,
-                                          struct isf_error *err)
-{
-    return ws_init(host, &ca_descriptor, out, err);
-}
+WS_PLUGIN("auth-webserver-connectedapp",
+          "OAuth 2.0 web server flow (browser login, PKCE) with one global Connected App", 0,
+          ca_options, ca_ops)

@@ -66,24 +66,7 @@ static int eca_check_settings(void *instance, const struct isf_org_settings_chec
 
 static const struct isf_auth_ops eca_ops = WS_AUTH_OPS(eca_create, eca_destroy, eca_check_settings);
 
-static const struct isf_plugin_descriptor eca_descriptor = {
-    .struct_size = sizeof(struct isf_plugin_descriptor),
-    .kind = ISF_PLUGIN_AUTH,
-    .name = "auth-webserver-eca",
-    .version = "0.1.0",
-    .description = "OAuth 2.0 web server flow (browser login, PKCE) with an External Client App "
-                   "kept per org",
-    .capabilities =
-        ISF_CAP_INTERACTIVE | ISF_CAP_REFRESHABLE | ISF_CAP_REVOCABLE | ISF_CAP_PER_ORG_SECRET,
-    .options = eca_options,
-    .ops = &eca_ops,
-};
-
-ISF_DEFINE_PLUGIN_ABI();
-
-ISF_PLUGIN_EXPORT int isyncsf_plugin_init(const struct isf_host *host,
-                                          const struct isf_plugin_descriptor **out,
-                                          struct isf_error *err)
-{
-    return ws_init(host, &eca_descriptor, out, err);
-}
+WS_PLUGIN("auth-webserver-eca",
+          "OAuth 2.0 web server flow (browser login, PKCE) with an External Client App "
+          "kept per org",
+          ISF_CAP_PER_ORG_SECRET, eca_options, eca_ops)

@@ -75,6 +75,29 @@ int ws_revoke(void *instance, const struct isf_org_view *org, struct isf_error *
         .refresh = ws_refresh, .revoke = ws_revoke, .refresh_request = ws_refresh_request,         \
     }
 
+/* A web server plugin's descriptor and its two exported symbols (ISF_DEFINE_PLUGIN_ABI and
+ * isyncsf_plugin_init through ws_init): the name, description, extra capabilities, option table
+ * and ops differ. */
+#define WS_PLUGIN(name_str, desc_str, extra_caps, options_table, ops_table)                        \
+    static const struct isf_plugin_descriptor ws_descriptor = {                                    \
+        .struct_size = sizeof(struct isf_plugin_descriptor),                                       \
+        .kind = ISF_PLUGIN_AUTH,                                                                   \
+        .name = (name_str),                                                                        \
+        .version = "0.1.0",                                                                        \
+        .description = (desc_str),                                                                 \
+        .capabilities =                                                                            \
+            ISF_CAP_INTERACTIVE | ISF_CAP_REFRESHABLE | ISF_CAP_REVOCABLE | (extra_caps),          \
+        .options = (options_table),                                                                \
+        .ops = &(ops_table),                                                                       \
+    };                                                                                             \
+    ISF_DEFINE_PLUGIN_ABI();                                                                       \
+    ISF_PLUGIN_EXPORT int isyncsf_plugin_init(const struct isf_host *host,                         \
+                                              const struct isf_plugin_descriptor **out,            \
+                                              struct isf_error *err)                               \
+    {                                                                                              \
+        return ws_init(host, &ws_descriptor, out, err);                                            \
+    }
+
 /* isyncsf_plugin_init of both: hands out `desc` when the host is at least ABI 1.0 (connect
  * checks for 1.2's oauth_authorize itself, so refresh and revoke keep working in an older core). */
 int ws_init(const struct isf_host *host, const struct isf_plugin_descriptor *desc,
