@@ -82,6 +82,23 @@ assert_json '.status == "connected"' "still connected"
 learn_token acme
 assert_exit 0 "still refreshable"
 
+t "16 processes on an expired session: one refresh; the others re-read the record under the lock"
+printf 'http: {ca_file: %s}\n' "$CA" >"$WORK/normal.yaml" # the default TTL and margin
+rec_rewrite acme '.token.expires_at = 1000000000000'      # long gone
+tok_before=$(counter token_requests)
+pids=()
+for i in $(seq 16); do
+    "$ISF_BIN" --config "$WORK/normal.yaml" org token acme </dev/null >"$WORK/one.$i.out" \
+        2>"$WORK/one.$i.err" &
+    pids+=("$!")
+done
+failed=0
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed=$((failed + 1)); done
+assert_eq 0 "$failed" "all 16 got a token"
+assert_eq $((tok_before + 1)) "$(counter token_requests)" "exactly one refresh"
+assert_eq 1 "$(cat "$WORK"/one.*.out | sort -u | wc -l)" "all 16 got the same new token"
+SECRETS+=("$(cat "$WORK/one.1.out")")
+
 t "a revocation that fails for a passing reason keeps the tokens and says so"
 fake_ctl /__fake/fault '{"kind":"status","status":503,"path_prefix":"/services/oauth2/revoke","count":1}' >/dev/null
 SNAP=$(snapshot)
