@@ -27,8 +27,11 @@ assert_exit 3 "nothing was added"
 t "connect through the browser: the login page, the loopback redirect, the code exchange"
 auth_before=$(counter authorize_requests)
 grants_before=$(counter token_grants)
-browser_connect acme
+: >"$FB_LOG"
+BROWSER=$FAKE_BROWSER run_isf -v org connect acme # verbose: the log must not show the code
+no_code_in_output
 assert_exit 0
+assert_stderr_contains "waiting up to 300 s for the login redirect"
 assert_eq "200" "$(browser_status)" "the browser got 200 from the loopback listener"
 if grep -q 'Org acme is connected' "$FB_LOG"; then pass "the page says the org is connected"; else fail "the page does not say connected"; fi
 assert_eq $((auth_before + 1)) "$(counter authorize_requests)" "one authorization request"

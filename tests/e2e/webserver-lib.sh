@@ -24,6 +24,18 @@ add_eca_org() {
 browser_connect() {
     : >"$FB_LOG"
     BROWSER=$FAKE_BROWSER run_isf org connect "$@"
+    no_code_in_output
+}
+
+# no_code_in_output: the authorization code the fake browser saw appears in no output (it is a
+# secret: whoever holds it and the verifier gets the tokens).
+no_code_in_output() {
+    local code
+    code=$(grep '^location ' "$FB_LOG" | grep -oE '[?&]code=[^&]+' | head -n 1 | cut -d= -f2)
+    [[ -z $code ]] && return 0
+    if grep -qF -- "$code" <<<"$OUT$ERR"; then
+        fail "the authorization code appears in the output"
+    fi
 }
 
 # browser_page: the status line the fake browser got for the (last) redirect it opened.
@@ -50,6 +62,9 @@ paste_connect() {
     done
     loc=$(curl -sS --cacert "$CA" -o /dev/null -w '%{redirect_url}' "$url")
     [[ -n $sed_expr ]] && loc=$(printf '%s' "$loc" | sed -e "$sed_expr")
+    local code
+    code=$(printf '%s' "$loc" | grep -oE '[?&]code=[^&]+' | head -n 1 | cut -d= -f2)
+    [[ -n $code ]] && SECRETS+=("$code")
     printf '%s\n' "$loc" >&8
     exec 8>&-
     wait "$pid"
