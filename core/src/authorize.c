@@ -134,36 +134,33 @@ static int conclude(struct flow *f, struct isf_callback *cb, struct isf_session 
     return rc;
 }
 
-/* Read what is available on stdin. Returns 1 with a complete line in f->line, else 0. */
+/* Read what is available on stdin, a byte at a time so that nothing past the first complete line
+ * is consumed (the next line stays for the next call; stdin is never made non-blocking, as the
+ * terminal is shared). Returns 1 with a complete line in f->line, else 0. */
 static int read_paste(struct flow *f)
 {
-    char buf[1024];
-    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-        return 0;
-    if (n <= 0) {
-        f->stdin_eof = 1;
-        return f->line_len > 0 && !f->line_overflow; /* a last line without a newline */
-    }
-    for (ssize_t i = 0; i < n; i++) {
-        if (buf[i] == '\n') {
-            /* Lines after the first complete one in this read are dropped: one paste at a
-             * time is what a person does. */
-            isf_wipe(buf, sizeof(buf));
-            if (f->line_overflow) {
-                say("That line is too long to be the redirect address; paste it again.\n");
-                f->line_len = 0;
-                f->line_overflow = 0;
-                return 0;
-            }
-            return 1;
+    struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+    while (poll(&p, 1, 0) == 1) {
+        char c;
+        ssize_t n = read(STDIN_FILENO, &c, 1);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+            return 0;
+        if (n <= 0) {
+            f->stdin_eof = 1;
+            return f->line_len > 0 && !f->line_overflow; /* a last line without a newline */
         }
-        if (f->line_len < PASTE_MAX)
-            f->line[f->line_len++] = buf[i];
-        else
+        if (c == '\n') {
+            if (!f->line_overflow)
+                return 1;
+            say("That line is too long to be the redirect address; paste it again.\n");
+            f->line_len = 0;
+            f->line_overflow = 0;
+        } else if (f->line_len < PASTE_MAX) {
+            f->line[f->line_len++] = c;
+        } else {
             f->line_overflow = 1;
+        }
     }
-    isf_wipe(buf, sizeof(buf));
     return 0;
 }
 

@@ -137,6 +137,11 @@ paste_connect acme 's/^/not a url /; s/?.*//' --timeout 2
 assert_exit 5 "only garbage pasted, then stdin ends: the listener is awaited until the timeout"
 assert_stderr_contains "That is not the redirect address"
 
+t "pasted: a stray line, then the redirect URL in the same write → the URL is used"
+paste_connect acme 's/^/some stray words\n/'
+assert_exit 0
+assert_stderr_contains "That is not the redirect address"
+
 t "a redirect URI with a bad port → exit 2 at connect"
 rec_rewrite acme ".redirect_uri = \"http://localhost:99999/OauthRedirect\""
 SNAP=$(snapshot)
