@@ -62,6 +62,22 @@ assert_exit 0
 run_isf --json org show acme
 assert_json '.status == "connected"'
 
+t "on a terminal, org connect says it opens the login page"
+if command -v script >/dev/null 2>&1; then
+    tty_out=$(BROWSER=$FAKE_BROWSER script -qec "'$ISF_BIN' org connect acme" /dev/null 2>&1)
+    if grep -q "Opening the Salesforce login page for org acme" <<<"$tty_out"; then
+        pass "the terminal is told"
+    else
+        fail "no 'Opening the Salesforce login page' on the terminal: ${tty_out:0:300}"
+    fi
+    if grep -qE -- "$TOKEN_RE" <<<"$tty_out"; then fail "a token on the terminal"; fi
+else
+    fail "script (util-linux) is needed for this check"
+fi
+browser_connect acme
+assert_exit 0
+assert_stderr_lacks "Opening" "not a terminal: no progress line"
+
 t "the secret from an owner-only file"
 printf '%s\n' "$CLIENT_SECRET" >"$WORK/ca.secret"
 chmod 600 "$WORK/ca.secret"
