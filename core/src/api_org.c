@@ -180,56 +180,107 @@ static int mark_connected(struct isf_org *o, struct isf_error *err)
     return ISF_OK;
 }
 
-static int connect_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg, struct isf_error *err)
+/* A grant obtained for an org, with the identity (mode, login URL, client id) it was obtained
+ * for. */
+struct connect_grant {
+    struct isf_session s;
+    char *mode, *login_url, *client_id;
+};
+
+static int same_text(const char *a, const char *b)
 {
-    /* The browser options reach host->oauth_authorize (web server modes) through the context,
-     * for the duration of the plugin's connect only. */
-    static const struct isf_connect_options defaults = {sizeof(defaults), 0, 0};
-    const struct isf_connect_options *co = arg ? arg : &defaults;
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Store a grant obtained outside the lock: the record is re-read under it, and refused when its
+ * identity changed meanwhile (the grant would belong to another app or org). */
+static int store_grant_locked(struct isf_ctx *ctx, struct isf_org *o, void *arg,
+                              struct isf_error *err)
+{
+    struct connect_grant *g = arg;
+    if (!same_text(o->mode, g->mode) || !same_text(o->login_url, g->login_url) ||
+        !same_text(o->client_id, g->client_id))
+        return isf_err_set(err, ISF_E_CONFLICT,
+                           "org %s was edited (mode, login URL or client id) while it was being "
+                           "connected; the new grant was not stored; run isyncsf org connect %s "
+                           "again",
+                           o->name, o->name);
     struct isf_conn c = {0};
-    struct isf_view_buf vb = {0};
-    struct isf_session s = {0};
     int rc = isf_conn_open(ctx, o, &c, err);
-    if (rc == ISF_OK)
-        rc = isf_org_view_load(ctx, o, 0, &vb, err);
     if (rc != ISF_OK)
         goto done;
-    ctx->connecting = co;
-    rc = c.auth->auth.connect(c.auth->instance, &vb.view, &s, err);
-    ctx->connecting = NULL;
-    isf_org_view_clear(&vb);
-    if (rc != ISF_OK)
-        goto done; /* no new grant (denied, timed out, refused): the record stays as it was */
     /* A reconnect fully replaces the old grant: drop the old refresh token first. */
     free(o->sealed_refresh_token);
     o->sealed_refresh_token = NULL;
-    rc = isf_conn_apply_session(&c, &s, err);
+    rc = isf_conn_apply_session(&c, &g->s, err);
     if (rc != ISF_OK)
         goto done;
     c.refreshed = 1; /* a fresh grant: a 401 now is not an expired session */
     rc = isf_org_read_details(&c, err);
     if (rc == ISF_OK)
         rc = isf_org_check_package(&c, err);
-    if (rc != ISF_OK)
-        goto failed;
+    if (rc != ISF_OK) {
+        record_failure(ctx, o, err);
+        goto done;
+    }
     o->connected_at = o->last_tested_at = isf_now_ms();
     rc = mark_connected(o, err);
     if (rc == ISF_OK)
         rc = isf_orgstore_put(ctx, o, err);
-    goto done;
-failed:
-    record_failure(ctx, o, err);
 done:
-    isf_session_clear(&s);
     isf_conn_close(&c);
     return rc;
+}
+
+/* Ask the mode's plugin for a grant. The record is not locked meanwhile: an interactive mode
+ * waits for a person (up to connect --timeout), and other processes must keep refreshing and
+ * reading the org. The browser options reach host->oauth_authorize through the context, for the
+ * duration of the plugin's connect only. */
+static int obtain_grant(struct isf_ctx *ctx, const struct isf_org *o,
+                        const struct isf_connect_options *co, struct connect_grant *g,
+                        struct isf_error *err)
+{
+    struct isf_plugin *p;
+    struct isf_view_buf vb;
+    int rc = isf_auth_plugin_for_mode(ctx, o->mode, &p, err);
+    if (rc == ISF_OK)
+        rc = isf_org_view_load(ctx, o, 0, &vb, err);
+    if (rc != ISF_OK)
+        return rc;
+    ctx->connecting = co;
+    rc = p->auth.connect(p->instance, &vb.view, &g->s, err);
+    ctx->connecting = NULL;
+    isf_org_view_clear(&vb);
+    if (rc != ISF_OK)
+        return rc; /* no new grant (denied, timed out, refused): the record stays as it was */
+    g->mode = isf_strdup(o->mode);
+    g->login_url = isf_strdup(o->login_url);
+    g->client_id = isf_strdup(o->client_id);
+    if (!g->mode || (o->login_url && !g->login_url) || (o->client_id && !g->client_id))
+        return oom(err);
+    return ISF_OK;
 }
 
 ISF_API int isf_org_connect(isf_ctx *ctx, const char *name, const struct isf_connect_options *co,
                             struct isf_error *err)
 {
     isf_err_init(err);
-    return isf_orgstore_update(ctx, name, connect_locked, (void *)co, err);
+    static const struct isf_connect_options defaults = {sizeof(defaults), 0, 0};
+    struct isf_org o;
+    struct connect_grant g;
+    memset(&g, 0, sizeof(g));
+    int rc = isf_orgstore_get(ctx, name, &o, err);
+    if (rc != ISF_OK)
+        return rc;
+    rc = obtain_grant(ctx, &o, co ? co : &defaults, &g, err);
+    if (rc == ISF_OK)
+        rc = isf_orgstore_update(ctx, name, store_grant_locked, &g, err);
+    isf_session_clear(&g.s);
+    free(g.mode);
+    free(g.login_url);
+    free(g.client_id);
+    isf_org_free_fields(&o);
+    return rc;
 }
 
 /* The mode declares that its tokens are never stored (ISF_CAP_NO_TOKEN_STORE): a connected org

@@ -142,6 +142,35 @@ paste_connect acme 's/^/some stray words\n/'
 assert_exit 0
 assert_stderr_contains "That is not the redirect address"
 
+t "the record is not locked while the login waits for a person"
+: >"$FB_LOG"
+BROWSER=$FAKE_BROWSER FB_SLEEP=2 "$ISF_BIN" org connect acme </dev/null >"$WORK/bg.out" \
+    2>"$WORK/bg.err" &
+bg=$!
+sleep 0.5
+start=$(date +%s%N)
+learn_token acme
+assert_exit 0 "org token works during the login"
+if (($(date +%s%N) - start < 1500000000)); then pass "without waiting for it"; else fail "org token waited for the login"; fi
+wait "$bg"
+assert_eq 0 "$?" "the login then completes"
+
+t "the org edited during the login → exit 7, the new grant not stored"
+: >"$FB_LOG"
+BROWSER=$FAKE_BROWSER FB_SLEEP=1.5 "$ISF_BIN" org connect acme </dev/null >"$WORK/bg.out" \
+    2>"$WORK/bg.err" &
+bg=$!
+sleep 0.3
+run_isf org edit acme --client-id 3MVG9.other.app
+assert_exit 0
+SNAP=$(snapshot)
+wait "$bg"
+assert_eq 7 "$?" "connect refuses to store a grant of the old settings"
+if grep -q "was edited" "$WORK/bg.err"; then pass "it says why"; else fail "message: $(cat "$WORK/bg.err")"; fi
+assert_unchanged "$SNAP"
+run_isf org edit acme --client-id "$CLIENT_ID"
+assert_exit 0
+
 t "a redirect URI with a bad port → exit 2 at connect"
 rec_rewrite acme ".redirect_uri = \"http://localhost:99999/OauthRedirect\""
 SNAP=$(snapshot)
