@@ -129,9 +129,10 @@ int ws_refresh(void *instance, const struct isf_org_view *org, struct isf_sessio
     const char *form[] = {"grant_type", "refresh_token", "refresh_token", org->refresh_token, NULL,
                           NULL};
     rc = h->oauth_token(h, &v, form, out, err);
-    if (rc == ISF_E_AUTH) {
+    if (rc == ISF_E_AUTH && strstr(err->message, "invalid_grant")) {
         /* invalid_grant here means the grant is gone (revoked, expired, a rotated-out token
-         * reused): only a new browser login helps, so say that first. */
+         * reused): only a new browser login helps, so say that first. (A bad client id or
+         * secret keeps the core's own advice.) */
         char why[ISF_ERROR_MESSAGE_MAX];
         snprintf(why, sizeof(why), "%s", err->message);
         h->error_set(h, err, ISF_E_AUTH,

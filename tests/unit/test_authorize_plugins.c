@@ -164,6 +164,14 @@ static void test_eca_refresh_and_request(void **state)
     assert_contains(f.err.message, "isyncsf org connect acme");
     assert_contains(f.err.message, "invalid_grant");
     mock_session_clear(&s);
+    /* A bad client keeps the core's own advice (check the id and secret), not "log in again". */
+    mock_host_push_oauth(f.m, ISF_E_AUTH, "invalid_client (check the client id and secret)", NULL,
+                         NULL, NULL, 0);
+    assert_int_equal(f.ops->refresh(f.inst, &o, mock_session_ptr(&s), &f.err), ISF_E_AUTH);
+    assert_contains(f.err.message, "check the client id and secret");
+    if (strstr(f.err.message, "needs a new login"))
+        fail_msg("a bad client is not cured by a new login: %s", f.err.message);
+    mock_session_clear(&s);
 
     struct isf_token_request req = {sizeof(req), {NULL}, NULL, NULL};
     assert_int_equal(f.ops->refresh_request(f.inst, &o, &req, &f.err), ISF_OK);
@@ -180,7 +188,7 @@ static void test_eca_refresh_and_request(void **state)
     assert_int_equal(f.ops->refresh(f.inst, &o, mock_session_ptr(&s), &f.err), ISF_E_AUTH);
     assert_contains(f.err.message, "org connect acme");
     assert_int_equal(f.ops->refresh_request(f.inst, &o, &req, &f.err), ISF_E_AUTH);
-    assert_int_equal(mock_host_oauth_count(f.m), 2);
+    assert_int_equal(mock_host_oauth_count(f.m), 3);
     mock_session_clear(&s);
     unload(&f);
 }
