@@ -45,6 +45,21 @@ run_isf --json org show acme
 assert_json '.status == "connected" and .mode == "webserver-eca" and .has_refresh_token == true'
 assert_json '.org_id != null and .package.installed == true' "details read after connect"
 
+t "redirect URIs on 127.0.0.1 and [::1] (when this machine has IPv6 loopback)"
+add_eca_org v4 "$PORT"
+rec_rewrite v4 ".redirect_uri = \"http://127.0.0.1:$PORT/cb/v4\""
+browser_connect v4
+assert_exit 0 "127.0.0.1 redirect"
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    add_eca_org v6 "$PORT"
+    rec_rewrite v6 ".redirect_uri = \"http://[::1]:$PORT/OauthRedirect\""
+    browser_connect v6
+    assert_exit 0 "[::1] redirect"
+    assert_eq "200" "$(browser_status)" "the browser reached the listener on ::1"
+else
+    pass "no IPv6 loopback here: the [::1] case is skipped"
+fi
+
 t "org token: the stored access token; refresh with rotation stores the new refresh token first"
 learn_token acme
 assert_exit 0
