@@ -125,8 +125,9 @@ static int conclude(struct flow *f, struct isf_callback *cb, struct isf_session 
     if (rc == ISF_OK) {
         snprintf(title, sizeof(title), "Org %s is connected", f->org->name);
         isf_loopback_finish(f->lb, 1, title,
-                            "isyncsf received its tokens and stored them encrypted; the terminal "
-                            "shows the org's details.");
+                            "Access was granted and isyncsf obtained the org's tokens; it now "
+                            "stores them encrypted and reads the org's details (the terminal "
+                            "shows the result).");
     } else {
         snprintf(title, sizeof(title), "Org %s was not connected", f->org->name);
         isf_loopback_finish(f->lb, 0, title, err->message);
