@@ -153,6 +153,7 @@ struct isf_refresh_result {
     int64_t expires_at_ms; /* the stored session's expiry after this, 0 when unknown */
     int64_t next_due_ms;   /* when this org next needs work (refresh or retry); INT64_MAX never */
     int64_t elapsed_ms;    /* wall time spent on this org */
+    int64_t finished_ms;   /* when it completed, in ms after the isf_refresh call began */
 };
 typedef void (*isf_refresh_fn)(void *arg, const struct isf_refresh_result *r);
 
