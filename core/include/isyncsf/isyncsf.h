@@ -52,6 +52,10 @@ struct isf_org_settings {
     const char *scope;
     const char *named_credential;
     const char *description;
+    /* The org's session lifetime in seconds (its Session Timeout policy), which decides when a
+     * token is due: 0 = not given; -1 = clear it (refresh.session_ttl_s applies); else 60 ..
+     * 604800. */
+    int64_t session_ttl_s;
 };
 
 ISF_API int isf_org_add(isf_ctx *ctx, const char *name, const struct isf_org_settings *s,
