@@ -197,7 +197,15 @@ struct isf_daemon_options {
     const volatile int *reload; /* set non-zero (e.g. from SIGHUP) to reload the config */
 };
 /* Keep every connected org's session fresh until *stop. Logs one line per event through the
- * context's log function. */
+ * context's log function (logfmt: "event=... org=... outcome=..."; never a secret).
+ * Signals: the caller installs the handlers that set *stop and *reload; they must be SIGTERM,
+ * SIGINT or SIGHUP, which the daemon keeps blocked except inside its one sleep (ppoll) so a
+ * signal can never be missed between the flag check and the sleep.
+ * Returns ISF_OK when stopped; with `once`, the status of the pass (isf_refresh's). Reload:
+ * when *reload turns non-zero the function returns ISF_OK with *reload still set; the caller
+ * then clears it, opens a new context (isf_open reads the config again), closes the old one
+ * and calls isf_daemon_run again, which re-reads the store. The daemon keeps no state across
+ * calls, so a caller whose new config fails to load may simply go on with the old context. */
 ISF_API int isf_daemon_run(isf_ctx *ctx, const struct isf_daemon_options *o, struct isf_error *err);
 
 /* ---------------------------------------------------------------------------------------------
