@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# isyncsf refresh: due vs not due vs --force; --json shape; two processes refreshing one org at
+# once (one grant, the other by_other); a passing failure (failing, exit 5, backoff skips, then
+# recovers); a permanent one (expired, exit 4, never retried); a blackholed org does not delay
+# 100 live ones; usage errors. run_isf checks every run for secrets and tokens.
+source "$(dirname "$0")/lib.sh"
+
+DEAD_ID="3MVG9dead.client"
+DEAD_SECRET="deadS3cr3t-$(openssl rand -hex 8)"
+SECRETS+=("$DEAD_SECRET")
+start_fake_org --client "$DEAD_ID:$DEAD_SECRET"
+
+t "setup"
+add_org fresh
+connect_org fresh
+add_org due --session-ttl 60 # expires within refresh.margin_s (600 s): due at once
+connect_org due
+add_org never # never connected
+
+t "due vs not due"
+before=$(counter token_grants)
+run_isf refresh fresh due never
+assert_exit 0 "new orgs are skipped, not failed"
+assert_stdout_contains "refreshed 1, not due 1, by another process 0, skipped 1, failed 0"
+assert_eq $((before + 1)) "$(counter token_grants)" "exactly one grant (the due org)"
+run_isf --json org show due
+assert_json '.status == "connected" and .refresh_failures == 0 and .session_ttl_s == 60'
+run_isf refresh fresh
+assert_exit 0
+assert_stdout_contains "not due 1"
+assert_eq $((before + 1)) "$(counter token_grants)" "a fresh org costs no request"
+
+t "--force and --json"
+run_isf --json refresh fresh --force
+assert_exit 0
+assert_json 'type == "array" and length == 1' "an array of one object"
+assert_json '.[0].org == "fresh" and .[0].outcome == "refreshed"'
+assert_json '.[0].expires_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")' \
+    "expires_at is RFC 3339"
+assert_json '.[0] | has("status") | not' "no status on success"
+assert_json '(.[0].elapsed_ms | type) == "number"'
+assert_eq $((before + 2)) "$(counter token_grants)" "--force made one grant"
+run_isf --json refresh never
+assert_json '.[0].outcome == "skipped" and (.[0].message | test("org connect never"))'
+
+t "single flight across processes"
+# The grant takes 1.5 s, so the second process finds the record locked, waits, re-reads it and
+# sees that it was refreshed after it started.
+fake_ctl /__fake/fault '{"kind":"delay","delay_ms":1500,"path_prefix":"/services/oauth2/token","count":1}' >/dev/null
+before=$(counter token_grants)
+"$ISF_BIN" --json refresh fresh --force >"$WORK/p1.json" 2>"$WORK/p1.err" &
+p1=$!
+sleep 0.3
+"$ISF_BIN" --json refresh fresh --force >"$WORK/p2.json" 2>"$WORK/p2.err" &
+p2=$!
+wait $p1
+rc1=$?
+wait $p2
+rc2=$?
+assert_eq "0 0" "$rc1 $rc2" "both exit 0"
+assert_eq $((before + 1)) "$(counter token_grants)" "one grant for two processes"
+outcomes=$(jq -r '.[0].outcome' "$WORK/p1.json" "$WORK/p2.json" | sort | tr '\n' ' ')
+assert_eq "by_other refreshed " "$outcomes" "one refreshed, the other by_other"
+
+t "passing failure: failing, backoff, recovery"
+add_org flaky --client-id "$DEAD_ID" <<<"" >/dev/null
+STDIN_DATA=$DEAD_SECRET run_isf org edit flaky --client-secret-stdin
+connect_org flaky
+fake_ctl /__fake/fault "{\"kind\":\"status\",\"status\":503,\"client_id\":\"$DEAD_ID\",\"count\":-1}" >/dev/null
+run_isf refresh flaky fresh --force
+assert_exit 5 "a 503 exits 5"
+assert_stdout_contains "flaky: "
+assert_stdout_contains "refreshed 1, not due 0, by another process 0, skipped 0, failed 1"
+run_isf --json org show flaky
+assert_json '.status == "failing" and .refresh_failures == 1 and (.next_attempt_at | type) == "string"' \
+    "failing, one failure, a next attempt time"
+requests=$(counter token_requests)
+run_isf --json refresh flaky
+assert_exit 0 "within the backoff: skipped, exit 0"
+assert_json '.[0].outcome == "skipped" and (.[0].message | test("next attempt"))'
+assert_eq "$requests" "$(counter token_requests)" "no request during the backoff"
+fake_ctl /__fake/reset >/dev/null
+# A short cap lets the backoff run out during the test.
+write_config "http: {ca_file: $CA}" "refresh: {max_backoff_s: 1}"
+run_isf refresh flaky --force
+run_isf --json org show flaky
+sleep 1.1
+fake_ctl /__fake/fault "{\"kind\":\"status\",\"status\":503,\"client_id\":\"$DEAD_ID\",\"count\":1}" >/dev/null
+run_isf refresh flaky --force
+assert_exit 5
+sleep 1.1
+run_isf refresh flaky
+assert_exit 0 "after the backoff, without --force, it is retried"
+assert_stdout_contains "refreshed 1"
+run_isf --json org show flaky
+assert_json '.status == "connected" and .refresh_failures == 0 and .next_attempt_at == null' \
+    "recovered: connected, failures reset"
+write_config
+
+t "permanent failure: expired, exit 4, not retried"
+run_isf_stdin "wrong-secret-$(openssl rand -hex 4)" org edit flaky --client-secret-stdin
+run_isf refresh flaky --force
+assert_exit 4 "invalid_client exits 4"
+assert_stdout_contains "invalid_client"
+run_isf --json org show flaky
+assert_json '.status == "expired"'
+requests=$(counter token_requests)
+run_isf --json refresh flaky --force
+assert_exit 4 "expired stays exit 4"
+assert_json '.[0].outcome == "skipped" and .[0].status == "auth_required"'
+assert_eq "$requests" "$(counter token_requests)" "an expired org is never retried"
+
+t "a blackholed org does not delay 100 live ones"
+add_org dead --client-id "$DEAD_ID" <<<"" >/dev/null
+STDIN_DATA=$DEAD_SECRET run_isf org edit dead --client-secret-stdin
+connect_org dead
+for i in $(seq -w 1 100); do
+    run_isf_stdin "$CLIENT_SECRET" org add "live$i" --login-url "$FAKE_URL" --client-id "$CLIENT_ID" \
+        --client-secret-stdin
+    run_isf org connect "live$i"
+done
+run_isf org remove flaky --local-only
+run_isf org remove never --local-only
+fake_ctl /__fake/fault "{\"kind\":\"delay\",\"delay_ms\":60000,\"client_id\":\"$DEAD_ID\",\"count\":-1}" >/dev/null
+# "dead" sorts first: it takes a slot before any live org starts.
+run_isf --json refresh --all --force --timeout 4 --jobs 8
+assert_exit 5 "the dead org's timeout exits 5"
+assert_json 'length == 103' "every org reported (fresh, due, dead, 100 live)"
+assert_json '[.[] | select(.org | startswith("live")) | .outcome] | unique == ["refreshed"]' \
+    "all 100 live orgs refreshed"
+assert_json '.[] | select(.org == "dead") | .outcome == "failed" and .status == "org_unreachable" and .elapsed_ms >= 3500' \
+    "the dead org failed at its time limit"
+live_max=$(json_of '[.[] | select(.org | startswith("live")) | .finished_ms] | max')
+dead_ms=$(json_of '.[] | select(.org == "dead") | .elapsed_ms')
+echo "    live orgs all done after ${live_max} ms; the dead org gave up after ${dead_ms} ms" >&3
+if ((live_max * 2 < dead_ms)); then
+    pass "the live orgs finished well before the dead one's time limit"
+else
+    fail "live orgs took ${live_max} ms, the dead one ${dead_ms} ms"
+fi
+run_isf --json org show dead
+assert_json '.status == "failing"'
+
+t "usage"
+run_isf refresh
+assert_exit 2 "no names and no --all"
+run_isf refresh fresh --all
+assert_exit 2 "names and --all"
+run_isf refresh fresh --jobs 0
+assert_exit 2 "--jobs 0"
+run_isf --json refresh nosuchorg
+assert_exit 3 "an unknown org exits 3"
+assert_json '.[0].outcome == "failed" and .[0].status == "not_found"'
+
+finish
