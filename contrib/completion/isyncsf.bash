@@ -76,7 +76,7 @@ _isyncsf() {
     local cmd=${words[0]:-} sub=${words[1]:-} n=${#words[@]}
     local opts=""
     if ((n == 0)); then
-        opts="org plugins key help"
+        opts="org daemon plugins key help"
         [[ $cur == -* ]] && opts=$globals
     elif [[ $cmd == org ]]; then
         if ((n == 1)); then
@@ -106,11 +106,13 @@ _isyncsf() {
     elif [[ $cmd == key ]]; then
         ((n == 1)) && opts="rotate" || opts="--help --new-key-env"
         [[ $cur == -* ]] && opts="--help --new-key-env"
+    elif [[ $cmd == daemon ]]; then
+        opts="--help --once"
     elif [[ $cmd == plugins ]]; then
         opts="--help --verbose"
     elif [[ $cmd == help ]]; then
         if ((n == 1)); then
-            opts="org plugins key help"
+            opts="org daemon plugins key help"
         elif ((n == 2)) && [[ $sub == org ]]; then
             opts="add edit connect test show list select token disconnect remove"
         elif ((n == 2)) && [[ $sub == key ]]; then
