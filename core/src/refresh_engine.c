@@ -34,6 +34,7 @@ struct rf_engine {
     size_t nnames, next;
     struct rf_wait *waits;
     size_t nwaits, capwaits;
+    long transfers, new_connections; /* for the debug log: is the pool reused? */
 };
 
 static int stopped(const struct rf_run *run)
@@ -150,6 +151,10 @@ static void on_done(struct rf_engine *e, CURL *easy, CURLcode cc)
     e->curl->easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&slot);
     e->curl->multi_remove_handle(e->multi, easy);
     e->in_flight--;
+    long connects = 0;
+    e->curl->easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &connects);
+    e->transfers++;
+    e->new_connections += connects;
     struct rf_job *job = &slot->job;
     struct isf_error err;
     isf_err_init(&err);
@@ -275,6 +280,8 @@ int rf_engine_run(struct rf_run *run, const char *const *names, size_t n)
     e.curl->multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)e.nslots);
     e.curl->multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)e.nslots);
     rc = loop(&e, err);
+    isf_log(run->ctx, ISF_LOG_DEBUG, "refresh: %ld transfers on %ld connections", e.transfers,
+            e.new_connections);
 done:
     engine_free(&e);
     return rc;
