@@ -43,6 +43,24 @@ assert_eq $((before + 2)) "$(counter token_grants)" "--force made one grant"
 run_isf --json refresh never
 assert_json '.[0].outcome == "skipped" and (.[0].message | test("org connect never"))'
 
+t "introspection gives the real expiry"
+# The org's sessions last 1000 s; without introspection isyncsf assumes the TTL (7200 s).
+fake_ctl /__fake/config '{"token_ttl":1000}' >/dev/null
+write_config "http: {ca_file: $CA}" "refresh: {introspect: true}"
+before=$(counter introspections)
+run_isf --json refresh fresh --force
+assert_exit 0
+assert_eq $((before + 1)) "$(counter introspections)" "one introspection after the grant"
+run_isf --json org show fresh
+life=$(json_of '((.token.expires_at | fromdate) - (.token.issued_at | fromdate))')
+if ((life >= 995 && life <= 1001)); then pass "expires_at = exp (${life} s after issue)"; else fail "expires_at ${life} s after issue, expected ~1000"; fi
+write_config
+run_isf --json refresh fresh --force
+run_isf --json org show fresh
+assert_eq 7200 "$(json_of '((.token.expires_at | fromdate) - (.token.issued_at | fromdate))')" \
+    "without introspection: issued_at + session TTL"
+fake_ctl /__fake/config '{"token_ttl":7200}' >/dev/null
+
 t "single flight across processes"
 # The grant takes 1.5 s, so the second process finds the record locked, waits, re-reads it and
 # sees that it was refreshed after it started.
