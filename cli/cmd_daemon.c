@@ -9,14 +9,17 @@
  *
  * Logging: one line per event on stderr, `level=LEVEL key=value ...` (logfmt). The library's
  * daemon lines already are key=value pairs; any other message (a plugin's, the core's) becomes
- * msg="...". Under systemd (JOURNAL_STREAM set) each line also starts with the syslog priority
- * prefix <N>, which journald turns into the entry's priority and strips. */
+ * msg="...". When stderr is journald's stream (JOURNAL_STREAM names it) each line also starts
+ * with the syslog priority prefix <N>, which journald turns into the entry's priority and strips.
+ */
 #include "cli.h"
 #include "help.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t stop_flag;
 static volatile sig_atomic_t reload_flag;
@@ -63,6 +66,22 @@ static size_t put_quoted(char *line, size_t n, size_t cap, const char *text)
     return n;
 }
 
+/* Whether stderr is journald's stream: systemd sets JOURNAL_STREAM=DEV:INODE of the stream it
+ * connected, and a child whose stderr was redirected elsewhere must not add prefixes (see
+ * systemd.exec(5)). Decided once. */
+static int stderr_is_journal(void)
+{
+    static int known = -1;
+    if (known < 0) {
+        const char *js = getenv("JOURNAL_STREAM");
+        unsigned long long dev = 0, ino = 0;
+        struct stat st;
+        known = js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(STDERR_FILENO, &st) == 0 &&
+                (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+    }
+    return known;
+}
+
 static void log_line(void *arg, int level, const char *msg)
 {
     static const char *const names[] = {"error", "warn", "info", "debug"};
@@ -71,7 +90,7 @@ static void log_line(void *arg, int level, const char *msg)
     char line[2048];
     size_t n = 0;
     (void)arg;
-    if (getenv("JOURNAL_STREAM"))
+    if (stderr_is_journal())
         n += (size_t)snprintf(line, sizeof(line), "<%d>", syslog_prio[lv]);
     n += (size_t)snprintf(line + n, sizeof(line) - n, "level=%s ", names[lv]);
     if (strncmp(msg, "event=", 6) == 0 || strncmp(msg, "org=", 4) == 0) {

@@ -147,6 +147,14 @@ assert_exit 0 "nothing due: exit 0"
 if grep -q 'event=refresh' "$LOG"; then fail "refreshed a fresh token"; else pass "nothing refreshed"; fi
 check_log_lines
 
+t "journald: a priority prefix only when stderr is the journal's stream"
+: >"$LOG"
+log_id=$(stat -c '%d:%i' "$LOG")
+JOURNAL_STREAM=$log_id "$ISF_BIN" daemon --once </dev/null 2>>"$LOG"
+assert_log '^<6>level=info event=start ' "<6> (info) before the line" 1
+JOURNAL_STREAM=1:2 "$ISF_BIN" daemon --once </dev/null 2>"$LOG"
+assert_log '^level=info event=start ' "no prefix when stderr is elsewhere" 1
+
 t "--once: a passing failure exits 5"
 fake_ctl /__fake/fault '{"kind":"status","status":503,"count":-1,"path_prefix":"/services/oauth2/token"}' >/dev/null
 sleep 3
