@@ -83,6 +83,7 @@ hwm_kb=$(status_field "$daemon_pid" VmHWM)
 rss_kb=$(status_field "$daemon_pid" VmRSS)
 hz=$(getconf CLK_TCK)
 c0=$(stat_cpu_ticks "$daemon_pid")
+echo "first pass: the daemon used $((c0 * 1000 / hz)) ms CPU for it (reading $orgs records, $done_n token requests over TLS, sealing and writing, reading back the change events)"
 v0=$(status_field "$daemon_pid" voluntary_ctxt_switches)
 n0=$(status_field "$daemon_pid" nonvoluntary_ctxt_switches)
 sleep "$idle_s"
