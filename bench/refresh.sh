@@ -65,12 +65,13 @@ ceiling=$(awk '/^Requests\/sec:/ {print $2}' "$tmp/wrk.txt")
 non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
 [[ -z $non2xx ]] || { echo "wrk got non-2xx answers: $non2xx" >&2; cat "$tmp/wrk.txt" >&2; exit 1; }
 
-# (b) isyncsf
+# (b) isyncsf (after the requests wrk left in the server's queue are answered)
+sleep 1
 grants0=$(curl -sS --cacert "$tmp/pki/ca.pem" "$url/__fake/counters" | jq .token_grants)
 perf_cmd=()
-[[ ${PERF:-0} == 1 ]] && perf_cmd=(perf record -g -o "$tmp/perf.data" --)
+[[ ${PERF:-0} == 1 ]] && perf_cmd=(perf record --call-graph dwarf,16384 -F 2000 -o "$tmp/perf.data" --)
 t0=$(date +%s.%N)
-"${perf_cmd[@]}" "$bin/isyncsf" -v refresh --all --force --jobs "$conc" >"$tmp/isf.txt" 2>"$tmp/isf.err"
+/usr/bin/time -f '%U %S' -o "$tmp/isf.cpu" "${perf_cmd[@]}" "$bin/isyncsf" -v refresh --all --force --jobs "$conc" >"$tmp/isf.txt" 2>"$tmp/isf.err"
 t1=$(date +%s.%N)
 grants1=$(curl -sS --cacert "$tmp/pki/ca.pem" "$url/__fake/counters" | jq .token_grants)
 grep -q "^refreshed $n, not due 0, by another process 0, skipped 0, failed 0$" "$tmp/isf.txt" ||
@@ -90,6 +91,7 @@ grep -o 'refresh: [0-9]* transfers on [0-9]* connections' "$tmp/isf.err" || true
 printf '(a) ceiling, wrk -c%s on the token endpoint : %8.0f req/s\n' "$conc" "$ceiling"
 printf '(b) isyncsf refresh --all --force --jobs %s : %8.0f refreshes/s (%d orgs in %.2f s, sealed and stored)\n' \
     "$conc" "$isf_rate" "$n" "$isf_s"
+printf '    isyncsf CPU: %.2f s user + %.2f s sys\n' $(cat "$tmp/isf.cpu")
 printf '(c) jsforce, %s in flight                    : %8.0f req/s (%s)\n' "$conc" "$peer_rate" \
     "$(jq -r '"\(.requests) in \(.seconds * 100 | round / 100) s"' <<<"$peer")"
 printf 'ratio isyncsf/ceiling = %.2f (target >= 0.70)\n' "$(echo "$isf_rate / $ceiling" | bc -l)"

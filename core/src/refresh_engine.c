@@ -5,6 +5,8 @@
 #include "refresh_engine.h"
 
 #include "curl_api.h"
+#include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +37,7 @@ struct rf_engine {
     struct rf_wait *waits;
     size_t nwaits, capwaits;
     long transfers, new_connections; /* for the debug log: is the pool reused? */
+    size_t writing;                  /* jobs whose record a writer thread is writing */
 };
 
 static int stopped(const struct rf_run *run)
@@ -164,7 +167,10 @@ static void on_done(struct rf_engine *e, CURL *easy, CURLcode cc)
     isf_http_response_clear(&resp);
     isf_http_xfer_release(job->xfer);
     slot->in_use = 0;
-    if (next == RF_IN_FLIGHT) {
+    if (next == RF_WRITING) {
+        slot->in_use = 1; /* the job keeps its slot (and its lock) until the write is done */
+        e->writing++;
+    } else if (next == RF_IN_FLIGHT) {
         isf_err_init(&err);
         size_t idx = (size_t)(slot - e->slots);
         if (add_transfer(e, idx, &err) != ISF_OK)
@@ -183,6 +189,22 @@ static void drain_done(struct rf_engine *e)
             on_done(e, msg->easy_handle, msg->data.result);
 }
 
+static void drain_written(struct rf_engine *e)
+{
+    if (!e->run->writer)
+        return;
+    struct rf_write *w = rf_writer_take_done(e->run->writer);
+    while (w) {
+        struct rf_write *next = w->next;
+        struct rf_job *job = w->cookie;
+        struct rf_slot *slot = (struct rf_slot *)((char *)job - offsetof(struct rf_slot, job));
+        rf_job_written(e->run, job);
+        slot->in_use = 0;
+        e->writing--;
+        w = next;
+    }
+}
+
 /* How long the loop may sleep: until the next busy org's retry, at most POLL_MAX_MS. */
 static int poll_timeout(const struct rf_engine *e)
 {
@@ -199,8 +221,20 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Wait for the writes already handed to the writer threads (milliseconds each): a record is
+ * never left half-done, and its lock is released only after its write. */
+static void finish_writes(struct rf_engine *e)
+{
+    while (e->writing) {
+        struct pollfd p = {rf_writer_fd(e->run->writer), POLLIN, 0};
+        poll(&p, 1, POLL_MAX_MS);
+        drain_written(e);
+    }
+}
+
 static void abandon_all(struct rf_engine *e)
 {
+    finish_writes(e);
     for (size_t s = 0; s < e->nslots; s++) {
         if (!e->slots[s].in_use)
             continue;
@@ -221,7 +255,7 @@ static int loop(struct rf_engine *e, struct isf_error *err)
             return ISF_OK;
         }
         fill_slots(e);
-        if (e->in_flight == 0 && e->nwaits == 0 && e->next >= e->nnames)
+        if (e->in_flight == 0 && e->writing == 0 && e->nwaits == 0 && e->next >= e->nnames)
             return ISF_OK;
         int running = 0;
         CURLMcode mc = e->curl->multi_perform(e->multi, &running);
@@ -231,12 +265,20 @@ static int loop(struct rf_engine *e, struct isf_error *err)
                                e->curl->multi_strerror(mc));
         }
         drain_done(e);
-        if (e->in_flight == 0) {
+        drain_written(e);
+        if (e->in_flight == 0 && e->writing == 0) {
             if (e->nwaits)
                 sleep_ms(poll_timeout(e));
             continue;
         }
-        e->curl->multi_poll(e->multi, NULL, 0, poll_timeout(e), NULL);
+        struct curl_waitfd wfd = {0};
+        unsigned nfd = 0;
+        if (e->run->writer) {
+            wfd.fd = rf_writer_fd(e->run->writer);
+            wfd.events = CURL_WAIT_POLLIN;
+            nfd = 1;
+        }
+        e->curl->multi_poll(e->multi, nfd ? &wfd : NULL, nfd, poll_timeout(e), NULL);
     }
 }
 
@@ -279,7 +321,13 @@ int rf_engine_run(struct rf_run *run, const char *const *names, size_t n)
     /* One connection per slot to the same host is enough; keep them all open between orgs. */
     e.curl->multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)e.nslots);
     e.curl->multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)e.nslots);
+    /* Writer threads pay off when there is more than a handful of orgs. */
+    if (n > 4)
+        run->writer = rf_writer_start(run->ctx, (int)e.nslots);
     rc = loop(&e, err);
+    finish_writes(&e);
+    rf_writer_stop(run->writer);
+    run->writer = NULL;
     isf_log(run->ctx, ISF_LOG_DEBUG, "refresh: %ld transfers on %ld connections", e.transfers,
             e.new_connections);
 done:

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "oauth.h"
 #include "refresh.h"
+#include "refresh_writer.h"
 
 /* One org being refreshed. While `lock` is held, `org` is the record read under it. */
 struct rf_job {
@@ -21,6 +22,7 @@ struct rf_job {
     struct isf_http_xfer *xfer; /* while a request is in flight */
     int introspecting;          /* the second request (RFC 7662) is the one in flight */
     struct isf_session session; /* the new session, held while it is introspected */
+    struct rf_write write;      /* the record's write, while a writer thread does it */
 };
 
 /* What the engine shares with the job steps. */
@@ -33,19 +35,23 @@ struct rf_run {
     long timeout_ms;
     const char *cached_mode; /* the last mode looked up, and its plugin */
     struct isf_plugin *cached_auth;
+    struct rf_writer *writer; /* writer threads for new sessions, or NULL (write inline) */
 };
 
 /* How starting a job ended. */
-enum rf_start { RF_FINISHED = 0, RF_IN_FLIGHT = 1, RF_BUSY = 2 };
+enum rf_start { RF_FINISHED = 0, RF_IN_FLIGHT = 1, RF_BUSY = 2, RF_WRITING = 3 };
 
 /* Lock, read, decide, and either finish the org at once (reported), describe its request in
  * job->req (RF_IN_FLIGHT: the caller runs it), or find it locked (RF_BUSY: nothing held). */
 int rf_job_start(struct rf_run *run, struct rf_job *job);
 /* The job's request ended (resp or a transport error in st/err): store the outcome, report it,
- * release everything — unless a second request (introspection) was set up in job->req, in which
- * case RF_IN_FLIGHT is returned. */
+ * release everything — unless a second request (introspection) was set up in job->req
+ * (RF_IN_FLIGHT), or the new session's record went to a writer thread (RF_WRITING: the lock is
+ * held until rf_job_written). */
 int rf_job_complete(struct rf_run *run, struct rf_job *job, int st,
                     const struct isf_http_response *resp, struct isf_error *err);
+/* The writer thread wrote (or failed to write) the job's record: report and release. */
+void rf_job_written(struct rf_run *run, struct rf_job *job);
 /* Report an org that could not be started or finished for a reason outside its record. */
 void rf_job_report_error(struct rf_run *run, struct rf_job *job, int st, const char *message);
 /* Abandon the job: record unchanged, lock released, secrets wiped. */

@@ -160,6 +160,24 @@ static int refresh_inline(struct rf_run *run, struct rf_job *job)
     return finish(run, job, ISF_REFRESH_DONE, ISF_OK, NULL);
 }
 
+/* The plugin's view for a renewal: the client secret and refresh token, unsealed; the current
+ * access token is left sealed (a renewal does not use it, and it is one decryption less per
+ * org). */
+static int load_view(struct isf_ctx *ctx, const struct isf_org *o, struct isf_view_buf *vb,
+                     struct isf_error *err)
+{
+    int rc = isf_org_view_load(ctx, o, 0, vb, err);
+    if (rc == ISF_OK)
+        rc = isf_org_unseal(ctx, o, "refresh_token", o->sealed_refresh_token, &vb->refresh_token,
+                            err);
+    if (rc != ISF_OK) {
+        isf_org_view_clear(vb);
+        return rc;
+    }
+    vb->view.refresh_token = vb->refresh_token;
+    return ISF_OK;
+}
+
 int rf_job_start(struct rf_run *run, struct rf_job *job)
 {
     struct isf_ctx *ctx = run->ctx;
@@ -199,7 +217,7 @@ int rf_job_start(struct rf_run *run, struct rf_job *job)
                       "its mode keeps no token in the store: nothing to refresh");
     if (!job->auth->auth.refresh_request)
         return refresh_inline(run, job);
-    rc = isf_org_view_load(ctx, o, 1, &job->vb, &err);
+    rc = load_view(ctx, o, &job->vb, &err);
     if (rc != ISF_OK)
         return finish(run, job, ISF_REFRESH_FAILED, rc, err.message);
     struct isf_token_request tr = {.struct_size = sizeof(tr)};
@@ -252,7 +270,38 @@ static int store_session(struct rf_run *run, struct rf_job *job, int64_t exp_ms,
     if (isf_org_set(&o->instance_url, s->instance_url) ||
         isf_refresh_note_success(o, isf_now_ms()) != 0)
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
-    return isf_orgstore_put(run->ctx, o, err);
+    if (!run->writer)
+        return isf_orgstore_put(run->ctx, o, err);
+    /* What isf_orgstore_put does, with the store write itself on a writer thread. */
+    o->updated_at = isf_now_ms();
+    struct rf_write *w = &job->write;
+    memset(w, 0, sizeof(*w));
+    if (!(w->data = isf_org_serialize(o)))
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory serialising org %s", o->name);
+    w->name = job->name;
+    w->len = strlen(w->data);
+    w->expected_revision = o->revision;
+    w->cookie = job;
+    rf_writer_submit(run->writer, w);
+    return RF_WRITING;
+}
+
+void rf_job_written(struct rf_run *run, struct rf_job *job)
+{
+    struct rf_write *w = &job->write;
+    free(w->data);
+    w->data = NULL;
+    if (w->status != ISF_OK) {
+        if (w->status == ISF_E_CONFLICT)
+            isf_err_prefix(&w->err,
+                           "org %s was changed by another process meanwhile; nothing was "
+                           "overwritten; run the command again",
+                           job->name);
+        finish(run, job, ISF_REFRESH_FAILED, w->status, w->err.message);
+        return;
+    }
+    job->org.revision = w->new_revision;
+    finish(run, job, ISF_REFRESH_DONE, ISF_OK, NULL);
 }
 
 int rf_job_complete(struct rf_run *run, struct rf_job *job, int st,
@@ -286,6 +335,8 @@ int rf_job_complete(struct rf_run *run, struct rf_job *job, int st,
     if (exp_ms == 0)
         exp_ms = job->session.expires_at_ms;
     st = store_session(run, job, exp_ms, err);
+    if (st == RF_WRITING)
+        return RF_WRITING;
     if (st != ISF_OK) {
         /* The org issued a session we could not keep (store or key problem): the record is
          * unchanged; its old refresh token, if any, stays valid unless rotation revoked it. */
