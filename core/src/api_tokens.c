@@ -13,6 +13,10 @@
  * process are serialised exactly like processes: the first refreshes, the others find the new
  * token on re-reading and return it without a request.
  *
+ * Modes that keep no token in the store (named-credential) hold theirs in the memory of one
+ * context (heldtoken.h): each pooled context then asks the helper once per token lifetime, so
+ * with K contexts in use the helper may run up to K times where one context would run it once.
+ *
  * Process-wide state is initialised once for all threads: libcurl's global init runs under
  * pthread_once (curl_api.c), and OpenSSL 3 initialises itself thread-safely (OPENSSL_init_crypto).
  * The caller's log function (isf_open_options.log_fn) is called from whichever thread is in
