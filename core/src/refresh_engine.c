@@ -13,6 +13,8 @@
 
 #define POLL_MAX_MS 100
 #define BUSY_RETRY_MS 50
+#define JOBS_PER_TRANSFER 4 /* orgs held (locked) per transfer: the others wait on their write */
+#define MAX_WRITERS 32
 
 /* An org whose lock was busy, to be tried again at retry_mono. */
 struct rf_wait {
@@ -30,7 +32,11 @@ struct rf_engine {
     const struct isf_curl_api *curl;
     CURLM *multi;
     struct rf_slot *slots;
-    struct isf_http_xfer **xfers; /* one per slot, reused */
+    /* Jobs outnumber transfers: a job whose record is being written (an fsync wait) holds its
+     * lock but not a transfer, so the requests keep flowing meanwhile. */
+    struct isf_http_xfer **xfers; /* `concurrency` of them, reused */
+    struct isf_http_xfer **free_xfers;
+    size_t nxfers, nfree;
     size_t nslots, in_flight;
     const char *const *names;
     size_t nnames, next;
@@ -82,7 +88,9 @@ static int take_next(struct rf_engine *e, int64_t now, size_t *name, int64_t *fi
 static int add_transfer(struct rf_engine *e, size_t slot, struct isf_error *err)
 {
     struct rf_job *job = &e->slots[slot].job;
-    job->xfer = e->xfers[slot];
+    if (e->nfree == 0)
+        return isf_err_set(err, ISF_E_FAILED, "internal error: no free transfer");
+    job->xfer = e->free_xfers[--e->nfree];
     int rc = isf_http_xfer_prepare(job->xfer, &job->req.req, e->run->timeout_ms, err);
     if (rc != ISF_OK)
         return rc;
@@ -94,6 +102,15 @@ static int add_transfer(struct rf_engine *e, size_t slot, struct isf_error *err)
                            e->curl->multi_strerror(mc));
     e->in_flight++;
     return ISF_OK;
+}
+
+static void give_back_xfer(struct rf_engine *e, struct rf_job *job)
+{
+    if (!job->xfer)
+        return;
+    isf_http_xfer_release(job->xfer);
+    e->free_xfers[e->nfree++] = job->xfer;
+    job->xfer = NULL;
 }
 
 /* Start one org in a free slot. */
@@ -128,6 +145,7 @@ static void start_one(struct rf_engine *e, size_t slot, size_t name, int64_t fir
     struct isf_error err;
     isf_err_init(&err);
     if (add_transfer(e, slot, &err) != ISF_OK) {
+        give_back_xfer(e, job);
         rf_job_report_error(run, job, err.code, err.message);
         return;
     }
@@ -137,7 +155,7 @@ static void start_one(struct rf_engine *e, size_t slot, size_t name, int64_t fir
 static void fill_slots(struct rf_engine *e)
 {
     int64_t now = isf_monotonic_ms();
-    for (size_t s = 0; s < e->nslots && !stopped(e->run); s++) {
+    for (size_t s = 0; s < e->nslots && e->nfree > 0 && !stopped(e->run); s++) {
         if (e->slots[s].in_use)
             continue;
         size_t name;
@@ -165,7 +183,7 @@ static void on_done(struct rf_engine *e, CURL *easy, CURLcode cc)
     int st = isf_http_xfer_done(job->xfer, (int)cc, job->req.url, &resp, &err);
     int next = rf_job_complete(e->run, job, st, &resp, &err);
     isf_http_response_clear(&resp);
-    isf_http_xfer_release(job->xfer);
+    give_back_xfer(e, job);
     slot->in_use = 0;
     if (next == RF_WRITING) {
         slot->in_use = 1; /* the job keeps its slot (and its lock) until the write is done */
@@ -173,9 +191,10 @@ static void on_done(struct rf_engine *e, CURL *easy, CURLcode cc)
     } else if (next == RF_IN_FLIGHT) {
         isf_err_init(&err);
         size_t idx = (size_t)(slot - e->slots);
-        if (add_transfer(e, idx, &err) != ISF_OK)
+        if (add_transfer(e, idx, &err) != ISF_OK) {
+            give_back_xfer(e, job);
             rf_job_report_error(e->run, job, err.code, err.message);
-        else
+        } else
             slot->in_use = 1;
     }
 }
@@ -239,8 +258,9 @@ static void abandon_all(struct rf_engine *e)
         if (!e->slots[s].in_use)
             continue;
         struct rf_job *job = &e->slots[s].job;
-        e->curl->multi_remove_handle(e->multi, isf_http_xfer_easy(job->xfer));
-        isf_http_xfer_release(job->xfer);
+        if (job->xfer)
+            e->curl->multi_remove_handle(e->multi, isf_http_xfer_easy(job->xfer));
+        give_back_xfer(e, job);
         rf_job_release(e->run, job);
         e->slots[s].in_use = 0;
     }
@@ -286,9 +306,10 @@ static void engine_free(struct rf_engine *e)
 {
     if (e->multi)
         e->curl->multi_cleanup(e->multi);
-    for (size_t s = 0; e->xfers && s < e->nslots; s++)
+    for (size_t s = 0; e->xfers && s < e->nxfers; s++)
         isf_http_xfer_free(e->xfers[s]);
     free(e->xfers);
+    free(e->free_xfers);
     free(e->slots);
     free(e->waits);
 }
@@ -303,27 +324,32 @@ int rf_engine_run(struct rf_run *run, const char *const *names, size_t n)
         run->opts->concurrency > 0 ? run->opts->concurrency : run->ctx->cfg->refresh_concurrency;
     if (conc < 1)
         conc = 1;
-    e.nslots = (size_t)conc < n ? (size_t)conc : (n ? n : 1);
+    e.nxfers = (size_t)conc < n ? (size_t)conc : (n ? n : 1);
+    e.nslots = e.nxfers * JOBS_PER_TRANSFER < n ? e.nxfers * JOBS_PER_TRANSFER : (n ? n : 1);
     if (!(e.curl = isf_curl_api(&why)))
         return isf_err_set(err, ISF_E_FAILED, "cannot use libcurl: %s (install libcurl4)", why);
     e.slots = calloc(e.nslots, sizeof(*e.slots));
-    e.xfers = calloc(e.nslots, sizeof(struct isf_http_xfer *));
+    e.xfers = calloc(e.nxfers, sizeof(struct isf_http_xfer *));
+    e.free_xfers = calloc(e.nxfers, sizeof(struct isf_http_xfer *));
     e.multi = e.curl->multi_init();
-    if (!e.slots || !e.xfers || !e.multi) {
-        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory setting up %zu transfers", e.nslots);
+    if (!e.slots || !e.xfers || !e.free_xfers || !e.multi) {
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory setting up %zu transfers", e.nxfers);
         goto done;
     }
-    for (size_t s = 0; s < e.nslots; s++)
+    for (size_t s = 0; s < e.nxfers; s++) {
         if (!(e.xfers[s] = isf_http_xfer_new(run->ctx, err))) {
             rc = err->code;
             goto done;
         }
+        e.free_xfers[e.nfree++] = e.xfers[s];
+    }
     /* One connection per slot to the same host is enough; keep them all open between orgs. */
-    e.curl->multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)e.nslots);
-    e.curl->multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)e.nslots);
+    e.curl->multi_setopt(e.multi, CURLMOPT_MAXCONNECTS, (long)e.nxfers);
+    e.curl->multi_setopt(e.multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)e.nxfers);
     /* Writer threads pay off when there is more than a handful of orgs. */
     if (n > 4)
-        run->writer = rf_writer_start(run->ctx, (int)e.nslots);
+        run->writer =
+            rf_writer_start(run->ctx, (int)(e.nslots < MAX_WRITERS ? e.nslots : MAX_WRITERS));
     rc = loop(&e, err);
     finish_writes(&e);
     rf_writer_stop(run->writer);
