@@ -89,6 +89,18 @@ static void names_reset(struct name_list *l)
     l->n = 0;
 }
 
+/* The schedule could not grow: the org is retried at the next re-list or change. */
+static void log_oom(struct daemon *d, const char *name)
+{
+    struct isf_kvline l;
+    isf_kv_init(&l);
+    isf_kv_str(&l, "org", name);
+    isf_kv_str(&l, "event", "schedule");
+    isf_kv_str(&l, "outcome", "failed");
+    isf_kv_str(&l, "message", "out of memory");
+    isf_kv_log(d->ctx, ISF_LOG_ERROR, &l);
+}
+
 /* ---- reading the store -------------------------------------------------------------------- */
 
 /* Re-read one record and put the org where it belongs: at its due time, or out of the schedule
@@ -115,10 +127,7 @@ static void schedule_from_record(struct daemon *d, const char *name, int quiet)
         isf_kv_log(d->ctx, ISF_LOG_WARN, &l);
     }
     if (isf_sched_set(d->sched, name, due) != 0) {
-        isf_log(d->ctx, ISF_LOG_ERROR,
-                "event=schedule org=%s outcome=failed message=\"out of "
-                "memory\"",
-                name);
+        log_oom(d, name);
         return;
     }
     if (quiet || (before == INT64_MAX) == (due == INT64_MAX))
@@ -253,10 +262,7 @@ static void on_result(void *arg, const struct isf_refresh_result *r)
     if (next < soonest)
         next = soonest;
     if (isf_sched_set(d->sched, r->name, next) != 0)
-        isf_log(d->ctx, ISF_LOG_ERROR,
-                "event=schedule org=%s outcome=failed message=\"out of "
-                "memory\"",
-                r->name);
+        log_oom(d, r->name);
     struct isf_kvline l;
     isf_kv_init(&l);
     isf_kv_str(&l, "org", r->name);
