@@ -45,17 +45,23 @@ url=https://127.0.0.1:$(cat "$tmp/port")
 export ISYNCSF_HOME=$tmp/home
 unset ISYNCSF_CONFIG
 mkdir -p "$ISYNCSF_HOME"
-cat >"$ISYNCSF_HOME/config.yaml" <<YAML
+# config FSYNC: the benchmark's config (the setup writes without fsync: it is not measured).
+config() {
+    cat >"$ISYNCSF_HOME/config.yaml" <<YAML
 http: {ca_file: $tmp/pki/ca.pem}
 refresh: {concurrency: $conc}
 plugins:
   load:
     - name: auth-client-credentials
     - name: store-file
-      options: {dir: $ISYNCSF_HOME/orgs, fsync: ${BENCH_FSYNC:-true}}
+      options: {dir: $ISYNCSF_HOME/orgs, fsync: $1}
 YAML
+}
+config false
 echo "setup: $n orgs, concurrency $conc, store fsync ${BENCH_FSYNC:-true}, $(nproc) cores"
 ISF_BENCH_SECRET=$BENCH_SECRET "$bin/isyncsf-bench-refresh-setup" "$n" "$url" "$BENCH_CLIENT_ID"
+config "${BENCH_FSYNC:-true}"
+sync
 
 # (a) ceiling
 threads=$((conc < 2 ? 1 : 2))
