@@ -13,7 +13,8 @@
 #     was a passing one);
 #   - how long SIGTERM takes to stop it, and its exit code.
 # usage: bench/daemon.sh [BUILD_BIN_DIR] [ORGS] [IDLE_S] [FAULT_S]   (default build/bin 10000 20 0)
-# Stores with fsync: false (see bench.c: this measures the daemon, not the disk).
+# Stores with fsync: false (see bench.c: this measures the daemon, not the disk); FSYNC=true
+# measures with the default, every write flushed.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,7 +53,7 @@ plugins:
   load:
     - name: auth-client-credentials
     - name: store-file
-      options: {dir: $ISYNCSF_HOME/orgs, fsync: false}
+      options: {dir: $ISYNCSF_HOME/orgs, fsync: ${FSYNC:-false}}
 YAML
 
 t0=$(date +%s%N)
