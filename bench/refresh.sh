@@ -73,12 +73,16 @@ non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
 
 # (b) isyncsf (after the requests wrk left in the server's queue are answered)
 sleep 1
+# CPU ticks (utime + stime) of the fake org, to see how much of the machine it takes meanwhile.
+fake_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+fake0=$(fake_ticks)
 grants0=$(curl -sS --cacert "$tmp/pki/ca.pem" "$url/__fake/counters" | jq .token_grants)
 perf_cmd=()
 [[ ${PERF:-0} == 1 ]] && perf_cmd=(perf record --call-graph dwarf,16384 -F 2000 -o "$tmp/perf.data" --)
 t0=$(date +%s.%N)
 /usr/bin/time -f '%U %S' -o "$tmp/isf.cpu" "${perf_cmd[@]}" "$bin/isyncsf" -v refresh --all --force --jobs "$conc" >"$tmp/isf.txt" 2>"$tmp/isf.err"
 t1=$(date +%s.%N)
+fake1=$(fake_ticks)
 grants1=$(curl -sS --cacert "$tmp/pki/ca.pem" "$url/__fake/counters" | jq .token_grants)
 grep -q "^refreshed $n, not due 0, by another process 0, skipped 0, failed 0$" "$tmp/isf.txt" ||
     { echo "isyncsf did not refresh every org:" >&2; cat "$tmp/isf.txt" "$tmp/isf.err" >&2; exit 1; }
@@ -97,7 +101,8 @@ grep -o 'refresh: [0-9]* transfers on [0-9]* connections' "$tmp/isf.err" || true
 printf '(a) ceiling, wrk -c%s on the token endpoint : %8.0f req/s\n' "$conc" "$ceiling"
 printf '(b) isyncsf refresh --all --force --jobs %s : %8.0f refreshes/s (%d orgs in %.2f s, sealed and stored)\n' \
     "$conc" "$isf_rate" "$n" "$isf_s"
-printf '    isyncsf CPU: %.2f s user + %.2f s sys\n' $(cat "$tmp/isf.cpu")
+printf '    isyncsf CPU: %.2f s user + %.2f s sys; the fake org meanwhile: %.2f s CPU\n' \
+    $(cat "$tmp/isf.cpu") "$(echo "($fake1 - $fake0) / $(getconf CLK_TCK)" | bc -l)"
 printf '(c) jsforce, %s in flight                    : %8.0f req/s (%s)\n' "$conc" "$peer_rate" \
     "$(jq -r '"\(.requests) in \(.seconds * 100 | round / 100) s"' <<<"$peer")"
 printf 'ratio isyncsf/ceiling = %.2f (target >= 0.70)\n' "$(echo "$isf_rate / $ceiling" | bc -l)"

@@ -192,6 +192,9 @@ static void record_failure(struct isf_ctx *ctx, struct isf_org *o, const struct 
 
 static int mark_connected(struct isf_org *o, struct isf_error *err)
 {
+    /* Working again: the refresh backoff of earlier passing failures no longer applies. */
+    o->refresh_failures = 0;
+    o->next_attempt_at = 0;
     if (isf_org_set(&o->status, "connected") || isf_org_set(&o->status_detail, NULL))
         return oom(err);
     return ISF_OK;

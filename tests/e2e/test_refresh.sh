@@ -113,7 +113,18 @@ assert_stdout_contains "refreshed 1"
 run_isf --json org show flaky
 assert_json '.status == "connected" and .refresh_failures == 0 and .next_attempt_at == null' \
     "recovered: connected, failures reset"
+# A successful org test of a failing org ends its backoff too.
+fake_ctl /__fake/fault "{\"kind\":\"status\",\"status\":503,\"client_id\":\"$DEAD_ID\",\"count\":1}" >/dev/null
 write_config
+run_isf refresh flaky --force
+assert_exit 5
+run_isf org test flaky
+assert_exit 0
+run_isf --json org show flaky
+assert_json '.status == "connected" and .refresh_failures == 0 and .next_attempt_at == null' \
+    "org test: connected, backoff cleared"
+run_isf --json refresh flaky
+assert_json '.[0].outcome == "not_due"' "a connected org with a fresh token is not due"
 
 t "permanent failure: expired, exit 4, not retried"
 run_isf_stdin "wrong-secret-$(openssl rand -hex 4)" org edit flaky --client-secret-stdin
