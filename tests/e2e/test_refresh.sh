@@ -80,6 +80,22 @@ assert_eq $((before + 1)) "$(counter token_grants)" "one grant for two processes
 outcomes=$(jq -r '.[0].outcome' "$WORK/p1.json" "$WORK/p2.json" | sort | tr '\n' ' ')
 assert_eq "by_other refreshed " "$outcomes" "one refreshed, the other by_other"
 
+t "an org locked by another process is waited for, within its time limit"
+hold_lock "$ISYNCSF_HOME/orgs/.locks/fresh.lock"
+run_isf --json refresh fresh --force --timeout 1
+assert_exit 7 "still locked at the time limit: exit 7"
+assert_json '.[0].outcome == "failed" and .[0].status == "lock_timeout" and (.[0].message | test("locked by another process"))'
+assert_json '.[0].elapsed_ms >= 900'
+"$ISF_BIN" --json refresh fresh --force --timeout 10 >"$WORK/wait.json" 2>"$WORK/wait.err" &
+waiter=$!
+sleep 0.6
+release_locks
+wait $waiter
+assert_eq 0 "$?" "exit 0 once the lock is released"
+assert_eq refreshed "$(jq -r '.[0].outcome' "$WORK/wait.json")" "refreshed after the wait"
+waited=$(jq -r '.[0].elapsed_ms' "$WORK/wait.json")
+if ((waited >= 500)); then pass "it waited for the lock (${waited} ms)"; else fail "elapsed ${waited} ms"; fi
+
 t "passing failure: failing, backoff, recovery"
 add_org flaky --client-id "$DEAD_ID" <<<"" >/dev/null
 STDIN_DATA=$DEAD_SECRET run_isf org edit flaky --client-secret-stdin
