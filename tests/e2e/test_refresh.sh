@@ -61,6 +61,19 @@ assert_eq 7200 "$(json_of '((.token.expires_at | fromdate) - (.token.issued_at |
     "without introspection: issued_at + session TTL"
 fake_ctl /__fake/config '{"token_ttl":7200}' >/dev/null
 
+t "a progress bar on stderr only when it is a terminal"
+run_isf refresh fresh due --force
+assert_stderr_lacks "2/2" "no progress bar when stderr is not a terminal"
+if command -v script >/dev/null 2>&1; then
+    tty_out=$(script -qec "$(printf '%q ' "$ISF_BIN" refresh fresh due --force) 2>&1 >/dev/null" /dev/null)
+    if grep -q '2/2' <<<"$tty_out"; then pass "progress drawn up to 2/2"; else
+        fail "no progress bar on a terminal: $(head -c 300 <<<"$tty_out" | cat -v)"; fi
+    tty_out=$(script -qec "$(printf '%q ' "$ISF_BIN" --json refresh fresh --force) 2>&1 >/dev/null" /dev/null)
+    if grep -q '1/1' <<<"$tty_out"; then fail "a progress bar with --json"; else pass "none with --json"; fi
+else
+    pass "no script(1): progress bar not checked"
+fi
+
 t "single flight across processes"
 # The grant takes 1.5 s, so the second process finds the record locked, waits, re-reads it and
 # sees that it was refreshed after it started.
