@@ -181,12 +181,12 @@ run_isf org remove flaky --local-only
 run_isf org remove never --local-only
 fake_ctl /__fake/fault "{\"kind\":\"delay\",\"delay_ms\":60000,\"client_id\":\"$DEAD_ID\",\"count\":-1}" >/dev/null
 # "dead" sorts first: it takes a slot before any live org starts.
-run_isf --json refresh --all --force --timeout 4 --jobs 8
+run_isf --json refresh --all --force --timeout 6 --jobs 8
 assert_exit 5 "the dead org's timeout exits 5"
 assert_json 'length == 103' "every org reported (fresh, due, dead, 100 live)"
 assert_json '[.[] | select(.org | startswith("live")) | .outcome] | unique == ["refreshed"]' \
     "all 100 live orgs refreshed"
-assert_json '.[] | select(.org == "dead") | .outcome == "failed" and .status == "org_unreachable" and .elapsed_ms >= 3500' \
+assert_json '.[] | select(.org == "dead") | .outcome == "failed" and .status == "org_unreachable" and .elapsed_ms >= 5500' \
     "the dead org failed at its time limit"
 live_max=$(json_of '[.[] | select(.org | startswith("live")) | .finished_ms] | max')
 dead_ms=$(json_of '.[] | select(.org == "dead") | .elapsed_ms')
