@@ -60,11 +60,13 @@ static void *writer_main(void *arg)
     while ((req = next_job(w)) != NULL) {
         write_one(ctx, req);
         pthread_mutex_lock(&w->mu);
+        /* Only the first completion since the engine last took them needs to wake it. */
+        int wake = w->done == NULL;
         req->next = w->done;
         w->done = req;
         pthread_mutex_unlock(&w->mu);
         uint64_t one = 1;
-        if (write(w->efd, &one, sizeof(one)) < 0) {
+        if (wake && write(w->efd, &one, sizeof(one)) < 0) {
             /* The counter cannot overflow here; nothing to do but let poll time out. */
         }
     }
