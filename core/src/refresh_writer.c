@@ -73,10 +73,18 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* Writer contexts say nothing: what loading the config and plugins has to say, the engine's
+ * own context said already, and a write's failure comes back in its rf_write. */
+static void log_nothing(void *arg, int level, const char *msg)
+{
+    (void)arg;
+    (void)level;
+    (void)msg;
+}
+
 static isf_ctx *open_like(struct isf_ctx *ctx)
 {
-    struct isf_open_options o = {sizeof(o), ctx->cfg->file, ctx->log_level, ctx->log_fn,
-                                 ctx->log_arg};
+    struct isf_open_options o = {sizeof(o), ctx->cfg->file, ISF_LOG_ERROR, log_nothing, NULL};
     struct isf_error err;
     isf_ctx *c = NULL;
     if (isf_open(&o, &c, &err) != ISF_OK || isf_store_ready(c, &err) != ISF_OK) {
