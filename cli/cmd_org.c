@@ -18,6 +18,7 @@ static const struct cli_flag settings_flags[] = {{"mode", 1},
                                                  {"scope", 1},
                                                  {"named-credential", 1},
                                                  {"description", 1},
+                                                 {"session-ttl", 1},
                                                  {NULL, 0}};
 
 static int one_name(struct cli *cli, const struct cli_args *a, const char *what)
@@ -47,6 +48,17 @@ static int org_add_edit(struct cli *cli, int argc, char **argv, int is_add)
         return rc < 0 ? 0 : rc;
     if ((rc = one_name(cli, &a, is_add ? "add" : "edit")) != 0)
         return rc;
+    int64_t ttl = 0;
+    const char *ttl_text = cli_get(&a, "session-ttl");
+    if (ttl_text) {
+        char *end;
+        long long v = strtoll(ttl_text, &end, 10);
+        if (!*ttl_text || *end || (v != 0 && (v < 60 || v > 604800)))
+            return cli_usage_error(cli, help_text("org"),
+                                   "--session-ttl needs seconds from 60 to 604800, or 0 for the "
+                                   "config's refresh.session_ttl_s");
+        ttl = v ? v : -1;
+    }
     char *secret = NULL;
     if ((rc = read_client_secret(cli, &a, &secret, help_text("org"))) != 0)
         return rc;
@@ -60,7 +72,8 @@ static int org_add_edit(struct cli *cli, int argc, char **argv, int is_add)
                                  cli_get(&a, "redirect-uri"),
                                  cli_get(&a, "scope"),
                                  cli_get(&a, "named-credential"),
-                                 cli_get(&a, "description")};
+                                 cli_get(&a, "description"),
+                                 ttl};
     struct isf_error err;
     int st = is_add ? isf_org_add(cli->ctx, a.pos[0], &s, &err)
                     : isf_org_edit(cli->ctx, a.pos[0], &s, &err);

@@ -23,7 +23,9 @@
     "  --redirect-uri URI         the loopback redirect URI of the web server modes\n"             \
     "  --scope S                  OAuth scopes to ask for\n"                                       \
     "  --named-credential NC      the credential's name (mode named-credential)\n"                 \
-    "  --description T            free text shown by show and list, matched by --filter\n"
+    "  --description T            free text shown by show and list, matched by --filter\n"         \
+    "  --session-ttl SEC          the org's session lifetime (its Session Timeout policy), for\n"  \
+    "                             when to refresh; 0 = refresh.session_ttl_s (default 7200)\n"
 
 #define FILTER_FLAGS                                                                               \
     "  --filter TEXT              case-insensitive substring of name, org name, org id,\n"         \
@@ -53,6 +55,8 @@ static const struct help_entry entries[] = {
          "  org token NAME               print a valid access token\n"
          "  org disconnect NAME          revoke and clear the tokens\n"
          "  org remove NAME              disconnect, then delete the record\n"
+         "  refresh NAME... | --all      refresh the sessions that are due, concurrently\n"
+         "  daemon [--once]              keep every org's session fresh in the background\n"
          "  plugins                      the loaded plugins\n"
          "  key rotate                   re-encrypt every secret under a new master key\n"
          "  help [COMMAND]               this text, or a command's\n"
@@ -125,6 +129,43 @@ static const struct help_entry entries[] = {
      "example:\n"
      "  isyncsf org connect acme\n"
      "  isyncsf org connect uat --no-browser --timeout 600\n"},
+    {"refresh",
+     "usage: isyncsf refresh NAME... | --all [--force] [--jobs N] [--timeout SEC]\n"
+     "  renews the sessions that are due (expires_at - refresh.margin_s), all on one connection\n"
+     "  pool, each org under its lock (an org refreshed meanwhile by another process is left\n"
+     "  alone). A passing failure makes the org failing and retried later with backoff; a\n"
+     "  refused grant makes it expired until isyncsf org connect. Prints one line per failure\n"
+     "  and a summary; --json prints an array of {org, outcome, status, message, expires_at,\n"
+     "  next_due_at, elapsed_ms, finished_ms}. Exit code: the worst outcome's.\n"
+     "\n"
+     "flags:\n"
+     "  --all                      every org in the store\n"
+     "  --force                    refresh even when not due, or in backoff\n"
+     "  --jobs N                   requests in flight at once (default refresh.concurrency)\n"
+     "  --timeout SEC              time limit per org (default http.timeout_s)\n"
+     "\n"
+     "example:\n"
+     "  isyncsf refresh --all\n"
+     "  isyncsf --json refresh acme --force | jq -r '.[].outcome'\n"},
+    {"daemon",
+     "usage: isyncsf daemon [--once]\n"
+     "  keeps every connected org's session fresh: sleeps until the next org is due\n"
+     "  (expires_at - refresh.margin_s, or its retry time after a passing failure), refreshes\n"
+     "  the due orgs together with the engine of isyncsf refresh, and sleeps again. Orgs added,\n"
+     "  changed or removed by other isyncsf processes are picked up at once (the store is\n"
+     "  watched). One line per event on stderr, e.g.\n"
+     "    level=info org=acme event=refresh outcome=done expires_at=2026-12-04T22:00:00Z ...\n"
+     "  (never a token). SIGTERM or SIGINT: stops within 3 s, exit 0. SIGHUP: reads the\n"
+     "  config again (a config that fails to load is logged, the old one stays in use).\n"
+     "  A systemd unit is in contrib/systemd/.\n"
+     "\n"
+     "flags:\n"
+     "  --once                     one pass over what is due, then exit with the refresh's\n"
+     "                             exit code (for cron)\n"
+     "\n"
+     "example:\n"
+     "  isyncsf daemon\n"
+     "  */10 * * * * isyncsf daemon --once    (crontab)\n"},
     {"org test",
      "usage: isyncsf org test NAME... | --all [--jobs N]\n"
      "  one authenticated call per org (refreshing once if the session expired); updates the\n"

@@ -15,6 +15,10 @@ int cmd_help(struct cli *cli, int argc, char **argv);
 
 /* isyncsf org test NAME... | --all (cmd_test.c); argv after "test". */
 int cmd_org_test(struct cli *cli, int argc, char **argv);
+/* isyncsf refresh [NAME...|--all] (cmd_refresh.c); argv after "refresh". */
+int cmd_refresh(struct cli *cli, int argc, char **argv);
+/* isyncsf daemon [--once] (cmd_daemon.c); argv after "daemon". */
+int cmd_daemon(struct cli *cli, int argc, char **argv);
 /* isyncsf org names (hidden, for shell completion): one org name a line (cmd_misc.c). */
 int cmd_org_names(struct cli *cli, int argc, char **argv);
 /* The options cli_open uses, for a worker thread that opens its own context (main.c). */

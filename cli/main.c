@@ -146,6 +146,10 @@ int main(int argc, char **argv)
         rc = cmd_org_names(&cli, argc - 3, argv + 3);
     else if (strcmp(cmd, "org") == 0)
         rc = cmd_org(&cli, argc - 2, argv + 2);
+    else if (strcmp(cmd, "refresh") == 0)
+        rc = cmd_refresh(&cli, argc - 2, argv + 2);
+    else if (strcmp(cmd, "daemon") == 0)
+        rc = cmd_daemon(&cli, argc - 2, argv + 2);
     else if (strcmp(cmd, "plugins") == 0)
         rc = cmd_plugins(&cli, argc - 2, argv + 2);
     else if (strcmp(cmd, "key") == 0)

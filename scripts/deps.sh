@@ -8,9 +8,11 @@ PKGS=(build-essential cmake ninja-build pkg-config
       libcurl4-openssl-dev libssl-dev libyaml-dev libjansson-dev libmicrohttpd-dev libcmocka-dev
       openssl curl jq clang-format clang-tidy cppcheck
       zsh man-db groff-base tmux procps
-      chromium fonts-liberation)
+      chromium fonts-liberation  # the real-browser test (tests/browser)
+      wrk bc)                    # the refresh benchmark (bench/refresh.sh)
 # Node.js (18 or later; Debian 12 has 18) only when the machine has no node of its own, e.g. a
-# Node 20 from elsewhere, which the browser test uses as it is.
+# Node 20 from elsewhere, which the browser test uses as it is (the benchmark's jsforce peer
+# needs Node >= 20.18).
 command -v node >/dev/null 2>&1 || PKGS+=(nodejs)
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()

@@ -34,7 +34,7 @@ _isyncsf() {
     prev=${COMP_WORDS[COMP_CWORD - 1]}
     local globals="--config --json --quiet --verbose --no-color --version --help"
     local settings="--mode --login-url --client-id --client-secret-stdin --client-secret-env
-        --client-secret-file --redirect-uri --scope --named-credential --description"
+        --client-secret-file --redirect-uri --scope --named-credential --description --session-ttl"
     local filters="--filter --status --mode --env"
 
     # The command words typed so far (flags and their values skipped).
@@ -45,7 +45,7 @@ _isyncsf() {
             --config | --mode | --login-url | --client-id | --client-secret-env | \
                 --client-secret-file | --redirect-uri | --scope | --named-credential | \
                 --description | --timeout | --filter | --status | --env | --jobs | --width | \
-                --new-key-env)
+                --new-key-env | --session-ttl)
                 ((i++)) ;;
             -*) ;;
             *) words+=("$w") ;;
@@ -69,14 +69,14 @@ _isyncsf() {
             COMPREPLY=($(compgen -v -- "$cur"))
             return ;;
         --login-url | --client-id | --redirect-uri | --scope | --named-credential | \
-            --description | --timeout | --filter | --jobs | --width)
+            --description | --timeout | --filter | --jobs | --width | --session-ttl)
             return ;;
     esac
 
     local cmd=${words[0]:-} sub=${words[1]:-} n=${#words[@]}
     local opts=""
     if ((n == 0)); then
-        opts="org plugins key help"
+        opts="org refresh daemon plugins key help"
         [[ $cur == -* ]] && opts=$globals
     elif [[ $cmd == org ]]; then
         if ((n == 1)); then
@@ -106,11 +106,16 @@ _isyncsf() {
     elif [[ $cmd == key ]]; then
         ((n == 1)) && opts="rotate" || opts="--help --new-key-env"
         [[ $cur == -* ]] && opts="--help --new-key-env"
+    elif [[ $cmd == refresh ]]; then
+        opts="--help --all --force --jobs --timeout"
+        [[ $cur == -* ]] || opts=$(_isyncsf_orgs)
+    elif [[ $cmd == daemon ]]; then
+        opts="--help --once"
     elif [[ $cmd == plugins ]]; then
         opts="--help --verbose"
     elif [[ $cmd == help ]]; then
         if ((n == 1)); then
-            opts="org plugins key help"
+            opts="org refresh daemon plugins key help"
         elif ((n == 2)) && [[ $sub == org ]]; then
             opts="add edit connect test show list select token disconnect remove"
         elif ((n == 2)) && [[ $sub == key ]]; then

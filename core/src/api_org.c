@@ -1,6 +1,7 @@
 /* The org operations of the library API: add, edit, connect, test, show, token, disconnect,
  * remove. Every read-modify-write of a record runs under its lock with a revision check. */
 #include "conn.h"
+#include "refresh.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -67,6 +68,22 @@ static int apply_settings(struct isf_ctx *ctx, struct isf_org *o, const struct i
         if (isf_org_set(map[i].field, v))
             return oom(err);
     }
+    /* Appended member: read only when the caller's struct has it. */
+    int64_t ttl = s->struct_size >= offsetof(struct isf_org_settings, session_ttl_s) +
+                                        sizeof(s->session_ttl_s)
+                      ? s->session_ttl_s
+                      : 0;
+    if (ttl == -1)
+        o->session_ttl_s = 0;
+    else if (ttl != 0 && (ttl < 60 || ttl > 604800))
+        return isf_err_set(err, ISF_E_USAGE,
+                           "session TTL %lld s is out of range; give 60 to 604800 seconds (the "
+                           "org's Session Timeout), or 0 for refresh.session_ttl_s",
+                           (long long)ttl);
+    else if (ttl > 0)
+        o->session_ttl_s = ttl;
+    if (ttl != 0 && o->token_issued_at > 0) /* the stored token's expiry follows the new TTL */
+        o->token_expires_at = o->token_issued_at + isf_refresh_ttl_ms(ctx->cfg, o);
     if (o->login_url) {
         /* Keep one canonical form: no trailing slash. */
         size_t n = strlen(o->login_url);
@@ -175,6 +192,9 @@ static void record_failure(struct isf_ctx *ctx, struct isf_org *o, const struct 
 
 static int mark_connected(struct isf_org *o, struct isf_error *err)
 {
+    /* Working again: the refresh backoff of earlier passing failures no longer applies. */
+    o->refresh_failures = 0;
+    o->next_attempt_at = 0;
     if (isf_org_set(&o->status, "connected") || isf_org_set(&o->status_detail, NULL))
         return oom(err);
     return ISF_OK;
@@ -371,9 +391,8 @@ static int usable_status(const struct isf_org *o)
 
 static int token_is_fresh(struct isf_ctx *ctx, const struct isf_org *o)
 {
-    int64_t margin = ctx->cfg->refresh_margin_s * 1000;
     return o->sealed_access_token && usable_status(o) &&
-           o->token_expires_at - margin > isf_now_ms();
+           isf_refresh_token_due_ms(ctx->cfg, o) > isf_now_ms();
 }
 
 static int held_token_out(const struct isf_heldtoken *t, struct isf_token *out,

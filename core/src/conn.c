@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include "http.h"
+#include "refresh.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,12 +73,13 @@ int isf_conn_apply_session(struct isf_conn *c, const struct isf_session *s, stru
         if (rc != ISF_OK)
             return rc;
         o->token_issued_at = s->issued_at_ms;
-        o->token_expires_at = s->expires_at_ms;
+        o->token_expires_at =
+            isf_refresh_apply_org_ttl(c->ctx->cfg, o, s->issued_at_ms, s->expires_at_ms);
         o->last_refreshed_at = isf_now_ms();
     }
     isf_free_secret(c->access_token);
     c->access_token = strdup(s->access_token);
-    c->expires_at_ms = s->expires_at_ms;
+    c->expires_at_ms = isf_refresh_apply_org_ttl(c->ctx->cfg, o, s->issued_at_ms, s->expires_at_ms);
     if (!c->access_token || isf_org_set(&o->instance_url, s->instance_url))
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
     if (c->no_token_store)

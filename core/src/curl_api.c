@@ -42,6 +42,15 @@ static void load(void)
     RESOLVE(slist_append, "curl_slist_append");
     RESOLVE(slist_free_all, "curl_slist_free_all");
     RESOLVE(version_info, "curl_version_info");
+    RESOLVE(multi_init, "curl_multi_init");
+    RESOLVE(multi_cleanup, "curl_multi_cleanup");
+    RESOLVE(multi_setopt, "curl_multi_setopt");
+    RESOLVE(multi_add_handle, "curl_multi_add_handle");
+    RESOLVE(multi_remove_handle, "curl_multi_remove_handle");
+    RESOLVE(multi_perform, "curl_multi_perform");
+    RESOLVE(multi_poll, "curl_multi_poll");
+    RESOLVE(multi_info_read, "curl_multi_info_read");
+    RESOLVE(multi_strerror, "curl_multi_strerror");
     if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         load_error = "curl_global_init failed";
         return;

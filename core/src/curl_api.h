@@ -21,6 +21,17 @@ struct isf_curl_api {
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
     void (*slist_free_all)(struct curl_slist *list);
     curl_version_info_data *(*version_info)(CURLversion v);
+    /* The multi interface, for the refresh engine's many transfers on one connection pool. */
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *m);
+    CURLMcode (*multi_setopt)(CURLM *m, CURLMoption opt, ...);
+    CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
+    CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
+    CURLMcode (*multi_perform)(CURLM *m, int *running);
+    CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd extra[], unsigned n, int timeout_ms,
+                            int *numfds);
+    CURLMsg *(*multi_info_read)(CURLM *m, int *msgs_in_queue);
+    const char *(*multi_strerror)(CURLMcode code);
 };
 
 /* The loaded API, or NULL with *why set (dlerror text) when libcurl cannot be loaded. */

@@ -170,10 +170,10 @@ static struct curl_slist *build_headers(const struct isf_curl_api *curl,
     return next;
 }
 
-static void setup_easy(struct isf_http *h, const struct isf_http_request *req,
-                       struct curl_slist *headers, struct body_sink *sink, char *errbuf)
+static void setup_easy(struct isf_http *h, CURL *e, long timeout_ms,
+                       const struct isf_http_request *req, struct curl_slist *headers,
+                       struct body_sink *sink, char *errbuf)
 {
-    CURL *e = h->easy;
     const struct isf_config *cfg = h->cfg;
     CURLcode (*setopt)(CURL *, CURLoption, ...) = h->curl->easy_setopt;
     h->curl->easy_reset(e);
@@ -187,7 +187,7 @@ static void setup_easy(struct isf_http *h, const struct isf_http_request *req,
     if (cfg->proxy && cfg->proxy[0])
         setopt(e, CURLOPT_PROXY, cfg->proxy);
     setopt(e, CURLOPT_CONNECTTIMEOUT, cfg->connect_timeout_s);
-    setopt(e, CURLOPT_TIMEOUT, cfg->timeout_s);
+    setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : cfg->timeout_s * 1000);
     setopt(e, CURLOPT_NOSIGNAL, 1L);
     setopt(e, CURLOPT_USERAGENT, h->user_agent);
     setopt(e, CURLOPT_HTTPHEADER, headers);
@@ -245,7 +245,7 @@ int isf_http_request(struct isf_ctx *ctx, const struct isf_http_request *req,
         char errbuf[CURL_ERROR_SIZE] = "";
         sink_clear(&sink);
         sink.limit = (size_t)h->cfg->max_response_bytes;
-        setup_easy(h, req, headers, &sink, errbuf);
+        setup_easy(h, h->easy, 0, req, headers, &sink, errbuf);
         int64_t t0 = isf_monotonic_ms();
         CURLcode cc = h->curl->easy_perform(h->easy);
         long status = 0;
@@ -341,4 +341,91 @@ char *isf_form_encode(const char *const *pairs)
         isf_free_secret(v); /* values may be secrets */
     }
     return out;
+}
+
+/* ---- transfers for a multi handle (the refresh engine) ----------------------------------- */
+
+struct isf_http_xfer {
+    struct isf_http *h;
+    CURL *easy; /* kept across requests: libcurl reuses the multi's connections through it */
+    struct curl_slist *headers;
+    struct body_sink sink;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct isf_http_xfer *isf_http_xfer_new(struct isf_ctx *ctx, struct isf_error *err)
+{
+    if (!ctx->http && !(ctx->http = isf_http_new(ctx->cfg, ctx))) {
+        isf_err_set(err, ISF_E_NOMEM, "could not set up the HTTP client (is libcurl4 installed?)");
+        return NULL;
+    }
+    struct isf_http_xfer *x = calloc(1, sizeof(*x));
+    if (x) {
+        x->h = ctx->http;
+        x->easy = x->h->curl->easy_init();
+    }
+    if (!x || !x->easy) {
+        free(x);
+        isf_err_set(err, ISF_E_NOMEM, "out of memory setting up an HTTP transfer");
+        return NULL;
+    }
+    return x;
+}
+
+void *isf_http_xfer_easy(struct isf_http_xfer *x)
+{
+    return x->easy;
+}
+
+int isf_http_xfer_prepare(struct isf_http_xfer *x, const struct isf_http_request *req,
+                          long timeout_ms, struct isf_error *err)
+{
+    isf_http_xfer_release(x);
+    x->headers = build_headers(x->h->curl, req);
+    if (!x->headers)
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory building HTTP headers");
+    x->sink.limit = (size_t)x->h->cfg->max_response_bytes;
+    x->errbuf[0] = '\0';
+    setup_easy(x->h, x->easy, timeout_ms, req, x->headers, &x->sink, x->errbuf);
+    return ISF_OK;
+}
+
+int isf_http_xfer_done(struct isf_http_xfer *x, int curl_code, const char *url,
+                       struct isf_http_response *resp, struct isf_error *err)
+{
+    CURLcode cc = (CURLcode)curl_code;
+    memset(resp, 0, sizeof(*resp));
+    resp->struct_size = sizeof(*resp);
+    if (cc == CURLE_FILESIZE_EXCEEDED)
+        x->sink.too_large = 1;
+    if (cc != CURLE_OK)
+        return transport_error(x->h, cc, url, &x->sink, x->errbuf, err);
+    x->h->curl->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &resp->status);
+    if (!x->sink.data && !(x->sink.data = calloc(1, 1)))
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory");
+    resp->body = x->sink.data;
+    resp->body_len = x->sink.len;
+    memset(&x->sink, 0, sizeof(x->sink));
+    return ISF_OK;
+}
+
+void isf_http_xfer_release(struct isf_http_xfer *x)
+{
+    if (!x)
+        return;
+    sink_clear(&x->sink);
+    /* The request carried a client secret: do not leave a pointer to it in libcurl's handle. */
+    x->h->curl->easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
+    x->h->curl->easy_setopt(x->easy, CURLOPT_POSTFIELDS, NULL);
+    x->h->curl->slist_free_all(x->headers);
+    x->headers = NULL;
+}
+
+void isf_http_xfer_free(struct isf_http_xfer *x)
+{
+    if (!x)
+        return;
+    isf_http_xfer_release(x);
+    x->h->curl->easy_cleanup(x->easy);
+    free(x);
 }

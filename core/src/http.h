@@ -16,6 +16,25 @@ int isf_http_request(struct isf_ctx *ctx, const struct isf_http_request *req,
                      struct isf_http_response *resp, struct isf_error *err);
 void isf_http_response_clear(struct isf_http_response *resp);
 
+/* One transfer to run on a libcurl multi handle (the refresh engine): the same TLS, proxy, size
+ * and header rules as isf_http_request, no retries, its own time limit. The easy handle is kept
+ * across requests so that its multi handle's connections are reused. */
+struct isf_http_xfer;
+struct isf_http_xfer *isf_http_xfer_new(struct isf_ctx *ctx, struct isf_error *err);
+/* The CURL * to add to a multi handle. */
+void *isf_http_xfer_easy(struct isf_http_xfer *x);
+/* Set up the next request. req's body must stay valid until the transfer ends (libcurl does not
+ * copy it); timeout_ms bounds the whole transfer (0 = http.timeout_s). */
+int isf_http_xfer_prepare(struct isf_http_xfer *x, const struct isf_http_request *req,
+                          long timeout_ms, struct isf_error *err);
+/* After the multi handle reported the transfer done with `curl_code`: the response (status and
+ * body, like isf_http_request), or the transport error naming url's host. */
+int isf_http_xfer_done(struct isf_http_xfer *x, int curl_code, const char *url,
+                       struct isf_http_response *resp, struct isf_error *err);
+/* Wipe and drop what the last request left (headers, body pointers, partial answer). */
+void isf_http_xfer_release(struct isf_http_xfer *x);
+void isf_http_xfer_free(struct isf_http_xfer *x);
+
 /* application/x-www-form-urlencoded body from NULL-terminated key/value pairs. */
 char *isf_form_encode(const char *const *pairs);
 /* Percent-encode one component (RFC 3986 unreserved kept). */

@@ -167,6 +167,13 @@ static int check_ops(struct isf_plugin *p)
         if (missing)
             return fail(p, ISF_E_CONFIG, "plugin %s: mandatory store op '%s' is missing", p->path,
                         missing);
+        /* The optional 1.2 change watching is one feature: a descriptor nobody can drain, or a
+         * drain without a descriptor, would leave the daemon spinning or deaf. */
+        if (!s->watch != !s->changes)
+            return fail(p, ISF_E_CONFIG,
+                        "plugin %s: store op '%s' is set without '%s'; a store offers both "
+                        "watch and changes or neither (fix the plugin's ops table)",
+                        p->path, s->watch ? "watch" : "changes", s->watch ? "changes" : "watch");
     } else {
         return fail(p, ISF_E_CONFIG, "plugin %s: unknown plugin kind %d", p->path,
                     (int)p->desc.kind);

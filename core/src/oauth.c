@@ -83,6 +83,12 @@ int isf_oauth_parse_token_response(long status, const char *body, size_t len, in
                          "the token endpoint answered HTTP %ld; try again later", status);
         goto done;
     }
+    if (status == 403 && body && strstr(body, "REQUEST_LIMIT_EXCEEDED")) {
+        rc = isf_err_set(err, ISF_E_TRANSIENT,
+                         "the org's API request limit is exceeded (HTTP 403 "
+                         "REQUEST_LIMIT_EXCEEDED); try again later");
+        goto done;
+    }
     if (!json_is_object(root)) {
         rc = isf_err_set(err, ISF_E_TRANSIENT,
                          "the token endpoint answered HTTP %ld with something that is not a JSON "
@@ -176,39 +182,64 @@ static char *endpoint(const char *base, const char *path)
     return isf_aprintf("%.*s%s", (int)n, base, path);
 }
 
-int isf_oauth_token(struct isf_ctx *ctx, const struct isf_org_view *org, const char *const *form,
-                    struct isf_session *out, struct isf_error *err)
+int isf_oauth_build_request(const struct isf_config *cfg, const char *login_url, const char *path,
+                            const char *const *form, const char *client_id,
+                            const char *client_secret, struct isf_oauth_request *out,
+                            struct isf_error *err)
 {
-    int use_basic = ctx->cfg->client_auth && strcmp(ctx->cfg->client_auth, "basic") == 0 &&
-                    org->client_id && org->client_secret;
-    const char *pairs[32];
+    memset(out, 0, sizeof(*out));
+    int use_basic =
+        cfg->client_auth && strcmp(cfg->client_auth, "basic") == 0 && client_id && client_secret;
+    const char *pairs[2 * ISF_OAUTH_MAX_PAIRS + 6];
     size_t n = 0;
-    for (const char *const *p = form; p[0] && p[1] && n < 26; p += 2) {
+    for (const char *const *p = form; p[0] && p[1] && n < 2 * ISF_OAUTH_MAX_PAIRS; p += 2) {
         pairs[n++] = p[0];
         pairs[n++] = p[1];
     }
-    if (!use_basic && org->client_id) {
+    if (!use_basic && client_id) {
         pairs[n++] = "client_id";
-        pairs[n++] = org->client_id;
-        if (org->client_secret) {
+        pairs[n++] = client_id;
+        if (client_secret) {
             pairs[n++] = "client_secret";
-            pairs[n++] = org->client_secret;
+            pairs[n++] = client_secret;
         }
     }
     pairs[n] = pairs[n + 1] = NULL;
-    int rc;
-    char *url = endpoint(org->login_url, "/services/oauth2/token");
-    char *body = isf_form_encode(pairs);
-    char *auth = use_basic ? basic_auth_header(org->client_id, org->client_secret) : NULL;
-    if (!url || !body || (use_basic && !auth)) {
-        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
-        goto done;
+    out->url = endpoint(login_url, path);
+    out->body = isf_form_encode(pairs);
+    out->auth = use_basic ? basic_auth_header(client_id, client_secret) : NULL;
+    if (!out->url || !out->body || (use_basic && !out->auth)) {
+        isf_oauth_request_clear(out);
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory");
     }
-    const char *headers[] = {"Content-Type: application/x-www-form-urlencoded",
-                             "Accept: application/json", auth, NULL};
-    struct isf_http_request req = {sizeof(req), "POST", url, headers, body, strlen(body), 1};
+    out->headers[0] = "Content-Type: application/x-www-form-urlencoded";
+    out->headers[1] = "Accept: application/json";
+    out->headers[2] = out->auth;
+    out->headers[3] = NULL;
+    struct isf_http_request req = {sizeof(req),       "POST", out->url, out->headers, out->body,
+                                   strlen(out->body), 1};
+    out->req = req;
+    return ISF_OK;
+}
+
+void isf_oauth_request_clear(struct isf_oauth_request *r)
+{
+    free(r->url);
+    isf_free_secret(r->body);
+    isf_free_secret(r->auth);
+    memset(r, 0, sizeof(*r));
+}
+
+int isf_oauth_token(struct isf_ctx *ctx, const struct isf_org_view *org, const char *const *form,
+                    struct isf_session *out, struct isf_error *err)
+{
+    struct isf_oauth_request r;
+    int rc = isf_oauth_build_request(ctx->cfg, org->login_url, "/services/oauth2/token", form,
+                                     org->client_id, org->client_secret, &r, err);
+    if (rc != ISF_OK)
+        return rc;
     struct isf_http_response resp;
-    rc = isf_http_request(ctx, &req, &resp, err);
+    rc = isf_http_request(ctx, &r.req, &resp, err);
     if (rc == ISF_OK) {
         rc = isf_oauth_parse_token_response(resp.status, resp.body, resp.body_len, isf_now_ms(),
                                             ctx->cfg->refresh_session_ttl_s * 1000, out, err);
@@ -216,10 +247,28 @@ int isf_oauth_token(struct isf_ctx *ctx, const struct isf_org_view *org, const c
     }
     if (rc != ISF_OK)
         isf_err_prefix(err, "org %s", org->name);
-done:
-    free(url);
-    isf_free_secret(body);
-    isf_free_secret(auth);
+    isf_oauth_request_clear(&r);
+    return rc;
+}
+
+int isf_oauth_parse_introspection(long status, const char *body, size_t len, int64_t *exp_ms,
+                                  struct isf_error *err)
+{
+    *exp_ms = 0;
+    if (status != 200)
+        return isf_err_set(err, status >= 500 || status == 429 ? ISF_E_TRANSIENT : ISF_E_FAILED,
+                           "the introspection endpoint answered HTTP %ld", status);
+    json_error_t jerr;
+    json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *exp = json_object_get(root, "exp");
+    int rc = ISF_OK;
+    if (!json_is_true(json_object_get(root, "active")))
+        rc = isf_err_set(err, ISF_E_FAILED, "introspection says the new token is not active");
+    else if (!json_is_integer(exp) || json_integer_value(exp) <= 0)
+        rc = isf_err_set(err, ISF_E_FAILED, "the introspection answer has no exp");
+    else
+        *exp_ms = (int64_t)json_integer_value(exp) * 1000;
+    json_decref(root);
     return rc;
 }
 

@@ -4,6 +4,29 @@
 
 #include "internal.h"
 
+/* A token-endpoint (or introspection) request, built: POST <login_url><path> with the form and
+ * the client authentication (client_secret_post or client_secret_basic per http.client_auth).
+ * `req` points into the struct itself: keep it in place until the request is done. */
+#define ISF_OAUTH_MAX_PAIRS 12
+struct isf_oauth_request {
+    char *url;
+    char *body; /* secret */
+    char *auth; /* "Authorization: Basic ..." (secret), or NULL */
+    const char *headers[4];
+    struct isf_http_request req;
+};
+int isf_oauth_build_request(const struct isf_config *cfg, const char *login_url, const char *path,
+                            const char *const *form, const char *client_id,
+                            const char *client_secret, struct isf_oauth_request *out,
+                            struct isf_error *err);
+/* Wipes the secrets. Safe on a zeroed struct. */
+void isf_oauth_request_clear(struct isf_oauth_request *r);
+
+/* An RFC 7662 answer about a token just issued: its exp in ms. ISF_E_FAILED when inactive or
+ * without exp; ISF_E_TRANSIENT for 5xx/429. */
+int isf_oauth_parse_introspection(long status, const char *body, size_t len, int64_t *exp_ms,
+                                  struct isf_error *err);
+
 /* POST form pairs to <login_url>/services/oauth2/token with client authentication from the org
  * (client_secret_post or client_secret_basic per http.client_auth) and parse the answer. */
 int isf_oauth_token(struct isf_ctx *ctx, const struct isf_org_view *org, const char *const *form,

@@ -54,6 +54,12 @@ static const struct time_field time_fields[] = {
     TF("last_refreshed_at", last_refreshed_at),
     TF("created_at", created_at),
     TF("updated_at", updated_at),
+    TF("next_attempt_at", next_attempt_at),
+};
+/* Plain counts, stored and shown as integers (absent = 0). */
+static const struct time_field int_fields[] = {
+    TF("session_ttl_s", session_ttl_s),
+    TF("refresh_failures", refresh_failures),
 };
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -122,6 +128,8 @@ char *isf_org_serialize(const struct isf_org *o)
         set_str(root, str_fields[i].key, *str_at(o, str_fields[i].offset));
     for (size_t i = 0; i < COUNT(time_fields); i++)
         set_ms(root, time_fields[i].key, *time_at(o, time_fields[i].offset));
+    for (size_t i = 0; i < COUNT(int_fields); i++)
+        set_ms(root, int_fields[i].key, *time_at(o, int_fields[i].offset));
     set_str(pkg, "namespace", o->pkg_namespace);
     if (o->pkg_installed >= 0)
         json_object_set_new(pkg, "installed", json_boolean(o->pkg_installed));
@@ -190,6 +198,12 @@ int isf_org_parse(const char *name, const char *data, size_t len, struct isf_org
     for (size_t i = 0; i < COUNT(time_fields); i++)
         if (get_time(root, time_fields[i].key, time_at(o, time_fields[i].offset))) {
             bad = time_fields[i].key;
+            goto fail;
+        }
+    for (size_t i = 0; i < COUNT(int_fields); i++)
+        if (get_time(root, int_fields[i].key, time_at(o, int_fields[i].offset)) ||
+            *time_at(o, int_fields[i].offset) < 0) {
+            bad = int_fields[i].key;
             goto fail;
         }
     json_t *sealed = json_object_get(root, "sealed");
@@ -290,5 +304,8 @@ json_t *isf_org_public_json(const struct isf_org *o)
     for (size_t i = 0; i < COUNT(time_fields); i++)
         json_object_set_new(root, time_fields[i].key,
                             time_json(*time_at(o, time_fields[i].offset)));
+    json_object_set_new(root, "session_ttl_s",
+                        o->session_ttl_s > 0 ? json_integer(o->session_ttl_s) : json_null());
+    json_object_set_new(root, "refresh_failures", json_integer(o->refresh_failures));
     return root;
 }

@@ -15,6 +15,11 @@ struct isf_org {
     int pkg_installed; /* 1 yes, 0 no, -1 unknown */
     int64_t token_issued_at, token_expires_at, connected_at, last_tested_at, last_refreshed_at;
     int64_t created_at, updated_at, pkg_checked_at;
+    /* Refresh schedule: a per-org session lifetime (0 = refresh.session_ttl_s), and the backoff
+     * after passing failures (count since the last success, and when to try again; 0 = now). */
+    int64_t session_ttl_s;
+    int64_t refresh_failures;
+    int64_t next_attempt_at;
     /* Sealed secrets, as stored (base64 of AES-256-GCM blobs), or NULL. */
     char *sealed_client_secret, *sealed_access_token, *sealed_refresh_token;
     uint64_t revision; /* store revision this was read at; 0 = not stored yet */

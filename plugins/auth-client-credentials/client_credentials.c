@@ -91,6 +91,24 @@ static int cc_grant(void *instance, const struct isf_org_view *org, struct isf_s
     return h->oauth_token(h, org, form, out, err);
 }
 
+/* ABI 1.2: the same grant, described for the refresh engine to run on its connection pool. */
+static int cc_refresh_request(void *instance, const struct isf_org_view *org,
+                              struct isf_token_request *req, struct isf_error *err)
+{
+    struct cc_instance *cc = instance;
+    const struct isf_host *h = cc->host;
+    if (!org->client_id || !org->client_secret)
+        return h->error_set(h, err, ISF_E_AUTH,
+                            "org %s has no client id or secret; set them with isyncsf org edit",
+                            org->name);
+    req->form[0] = "grant_type";
+    req->form[1] = "client_credentials";
+    req->form[2] = NULL;
+    req->client_id = org->client_id;
+    req->client_secret = org->client_secret;
+    return ISF_OK;
+}
+
 static int cc_revoke(void *instance, const struct isf_org_view *org, struct isf_error *err)
 {
     struct cc_instance *cc = instance;
@@ -107,6 +125,7 @@ static const struct isf_auth_ops cc_ops = {
     .connect = cc_grant,
     .refresh = cc_grant,
     .revoke = cc_revoke,
+    .refresh_request = cc_refresh_request,
 };
 
 static const struct isf_plugin_descriptor cc_descriptor = {
@@ -126,7 +145,8 @@ ISF_PLUGIN_EXPORT int isyncsf_plugin_init(const struct isf_host *host,
                                           const struct isf_plugin_descriptor **out,
                                           struct isf_error *err)
 {
-    /* Only ABI 1.0 services are used: a 1.0 host (without exec_capture) is enough. */
+    /* Only ABI 1.0 host services are used: a 1.0 host (without exec_capture) is enough; a core
+     * older than 1.2 copies only the ops it knows and never calls refresh_request. */
     if (!host || host->struct_size < offsetof(struct isf_host, session_set) + sizeof(void *)) {
         if (err)
             err->code = ISF_E_CONFIG;

@@ -20,6 +20,7 @@ struct sf_store {
     int locksfd; /* dir/.locks */
     int tmpfd;   /* dir/.tmp: temp files of writes in progress */
     int fsync;   /* fsync files and the folder on every write (option `fsync`) */
+    int watchfd; /* inotify descriptor of ops->watch (sf_watch.c), or -1 */
 };
 
 #define SF_ERR(st, err, code, ...) (st)->host->error_set((st)->host, (err), (code), __VA_ARGS__)

@@ -21,6 +21,7 @@
  *   sf_write.c     the atomic write through .tmp, the revision check; put and remove
  *   sf_lock.c      the lock files in .locks: the record lock (lock/unlock) and the write lock
  *   sf_scan.c      the folder scans: leftover temp files at open; list
+ *   sf_watch.c     change watching with inotify (watch, changes) for the daemon
  *   sf_record.c    the record file format (header line, CRC-32C)
  *   sf_fs.c        file-system helpers that report plain errno values
  * Only the two ABI symbols are exported: the plugin is built with hidden visibility.
@@ -32,6 +33,7 @@
 #include "sf_read.h"
 #include "sf_scan.h"
 #include "sf_store.h"
+#include "sf_watch.h"
 #include "sf_write.h"
 
 #include <isyncsf/plugin.h>
@@ -137,6 +139,8 @@ static void sf_close(void *store)
 
     if (!st)
         return;
+    if (st->watchfd >= 0)
+        close(st->watchfd);
     if (st->tmpfd >= 0)
         close(st->tmpfd);
     if (st->locksfd >= 0)
@@ -175,7 +179,7 @@ static int sf_open(const struct isf_host *host, const struct isf_opts *opts, voi
         return host->error_set(host, err, ISF_E_NOMEM, "store-file: out of memory");
     memset(st, 0, sizeof(*st));
     st->host = host;
-    st->dirfd = st->locksfd = st->tmpfd = -1;
+    st->dirfd = st->locksfd = st->tmpfd = st->watchfd = -1;
     st->fsync = host->opt_bool(host, opts, "fsync");
     st->dir = dup_dir(host, dir);
     if (!st->dir) {
@@ -206,6 +210,8 @@ static const struct isf_store_ops sf_ops = {
     .list = sf_list,
     .lock = sf_lock,
     .unlock = sf_unlock,
+    .watch = sf_watch,
+    .changes = sf_changes,
 };
 
 static const struct isf_plugin_descriptor sf_descriptor = {

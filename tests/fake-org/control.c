@@ -228,6 +228,12 @@ static int apply_fault_key(struct fo_fault *f, const char *key, json_t *v)
         snprintf(f->path_prefix, sizeof(f->path_prefix), "%s", json_string_value(v));
         return 0;
     }
+    if (strcmp(key, "client_id") == 0) {
+        if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(f->client_id))
+            return -1;
+        snprintf(f->client_id, sizeof(f->client_id), "%s", json_string_value(v));
+        return 0;
+    }
     if (strcmp(key, "status") == 0) {
         if (fault_int(&n, v, 100, 599) != 0)
             return -1;

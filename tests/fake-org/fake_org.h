@@ -95,6 +95,7 @@ enum fo_fault_kind {
 
 struct fo_fault {
     char path_prefix[256]; /* empty: every non-control path */
+    char client_id[128];   /* non-empty: only requests of this OAuth client (body or Basic) */
     enum fo_fault_kind kind;
     unsigned status;
     long delay_ms;
@@ -283,7 +284,9 @@ long fo_state_count(struct fo_server *srv, long *counter);
 void fo_state_counters(struct fo_server *srv, struct fo_counters *out, long *active_tokens);
 void fo_state_reset(struct fo_server *srv);
 int fo_state_add_fault(struct fo_server *srv, struct fo_fault *fault);
-bool fo_state_take_fault(struct fo_server *srv, const char *url, struct fo_fault *out);
+/* client_id: the request's OAuth client, or NULL when it names none. */
+bool fo_state_take_fault(struct fo_server *srv, const char *url, const char *client_id,
+                         struct fo_fault *out);
 void fo_fault_clear(struct fo_fault *fault);
 void fo_state_sleep_ms(struct fo_server *srv, long ms);
 void fo_state_stop(struct fo_server *srv);

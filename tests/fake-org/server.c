@@ -137,12 +137,27 @@ static void count(struct fo_server *srv, size_t offset)
         fo_state_count(srv, (long *)((char *)&srv->counters + offset));
 }
 
+/* The OAuth client a request names (form body client_id, else Basic auth), for per-client
+ * faults; NULL when none. */
+static char *request_client_id(const struct fo_request *req)
+{
+    char *id = req->body ? fo_form_get(req->body, req->body_len, "client_id") : NULL;
+    char *secret = NULL;
+
+    if (!id && fo_basic_auth(fo_header(req, "Authorization"), &id, &secret))
+        fo_wipe_free(secret);
+    return id;
+}
+
 /* Returns true when the fault answered the request (rc set); delays answer normally afterwards. */
 static bool apply_fault(struct fo_server *srv, struct fo_request *req, enum MHD_Result *rc)
 {
     struct fo_fault fault;
+    char *client_id = request_client_id(req);
+    bool found = fo_state_take_fault(srv, req->url, client_id, &fault);
 
-    if (!fo_state_take_fault(srv, req->url, &fault))
+    free(client_id);
+    if (!found)
         return false;
     if (fault.kind == FO_FAULT_DELAY) {
         fo_state_sleep_ms(srv, fault.delay_ms);

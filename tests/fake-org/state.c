@@ -254,7 +254,8 @@ static int fault_copy(struct fo_fault *out, const struct fo_fault *in)
 
 /* The first armed fault whose prefix matches url, consumed once; faults fire in the order they
  * were added, so a test can script "503, then a delay, then normal". */
-bool fo_state_take_fault(struct fo_server *srv, const char *url, struct fo_fault *out)
+bool fo_state_take_fault(struct fo_server *srv, const char *url, const char *client_id,
+                         struct fo_fault *out)
 {
     bool found = false;
 
@@ -262,6 +263,8 @@ bool fo_state_take_fault(struct fo_server *srv, const char *url, struct fo_fault
     for (int i = 0; i < srv->nfaults; i++) {
         struct fo_fault *f = &srv->faults[i];
         if (strncmp(url, f->path_prefix, strlen(f->path_prefix)) != 0)
+            continue;
+        if (f->client_id[0] && (!client_id || strcmp(client_id, f->client_id) != 0))
             continue;
         if (fault_copy(out, f) != 0)
             break;

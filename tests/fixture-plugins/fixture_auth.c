@@ -17,6 +17,8 @@
  *                         connect records FIX_NAME "-token": two such plugins loaded side by side
  *                         must each keep their own, and the core must keep the real ones
  *                         (dlopen RTLD_LOCAL; the core's references are bound before they load)
+ *   FIX_REFRESH_GRANT     offers refresh_request (ABI 1.2) with the refresh-token grant, as the
+ *                         web server modes renew, for the refresh engine's rotation test
  */
 #include <isyncsf/plugin.h>
 
@@ -126,6 +128,25 @@ static int fix_connect(void *instance, const struct isf_org_view *org, struct is
                                  FIX_REFRESH_TOKEN, FIX_ISSUED_AT_MS, FIX_EXPIRES_AT_MS, err);
 }
 
+#ifdef FIX_REFRESH_GRANT
+static int fix_refresh_request(void *instance, const struct isf_org_view *org,
+                               struct isf_token_request *req, struct isf_error *err)
+{
+    struct fix_instance *fi = instance;
+    if (!org->refresh_token)
+        return fi->host->error_set(fi->host, err, ISF_E_AUTH, "org %s has no refresh token",
+                                   org->name);
+    req->form[0] = "grant_type";
+    req->form[1] = "refresh_token";
+    req->form[2] = "refresh_token";
+    req->form[3] = org->refresh_token;
+    req->form[4] = NULL;
+    req->client_id = org->client_id;
+    req->client_secret = org->client_secret;
+    return ISF_OK;
+}
+#endif
+
 static const struct isf_auth_ops fix_ops = {
     .struct_size = FIX_OPS_SIZE,
     .create = fix_create,
@@ -136,6 +157,9 @@ static const struct isf_auth_ops fix_ops = {
 #endif
     .refresh = fix_connect,
     .revoke = NULL, /* optional: nothing to revoke */
+#ifdef FIX_REFRESH_GRANT
+    .refresh_request = fix_refresh_request,
+#endif
 };
 
 static const struct isf_plugin_descriptor fix_descriptor = {

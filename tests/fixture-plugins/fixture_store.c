@@ -184,6 +184,21 @@ static void mem_unlock(void *store, void *lock)
     *slot = NULL;
 }
 
+#ifdef FIX_HALF_WATCH
+/* store-half-watch: offers the ABI 1.2 watch without changes, which the loader must refuse. */
+static int mem_watch(void *store, int *fd, struct isf_error *err)
+{
+    (void)store;
+    (void)err;
+    *fd = -1;
+    return ISF_OK;
+}
+#endif
+
+#ifndef FIX_NAME
+#define FIX_NAME "store-good"
+#endif
+
 static const struct isf_store_ops mem_ops = {
     .struct_size = sizeof(struct isf_store_ops),
     .open = mem_open,
@@ -194,12 +209,15 @@ static const struct isf_store_ops mem_ops = {
     .list = mem_list,
     .lock = mem_lock,
     .unlock = mem_unlock,
+#ifdef FIX_HALF_WATCH
+    .watch = mem_watch,
+#endif
 };
 
 static const struct isf_plugin_descriptor mem_descriptor = {
     .struct_size = sizeof(struct isf_plugin_descriptor),
     .kind = ISF_PLUGIN_STORE,
-    .name = "store-good",
+    .name = FIX_NAME,
     .version = "1.0.0",
     .description = "loader test fixture: records in memory",
     .capabilities = 0,

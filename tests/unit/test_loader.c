@@ -986,6 +986,24 @@ static void test_descriptor_smaller_than_1_0_refused(void **state)
     expect_loaded(e, "store-good");
 }
 
+/* ABI 1.2 change watching comes whole: a store with watch but no changes is refused, and the
+ * good store (neither) loads. */
+static void test_store_watch_without_changes_refused(void **state)
+{
+    struct env *e = *state;
+    OPEN_OK(e,
+            "plugins:\n"
+            "  path: [\"%s\"]\n"
+            "  load:\n"
+            "    - name: store-half-watch\n"
+            "    - name: store-good\n",
+            FIXTURES);
+    EXPECT_FAILED(e, "store-half-watch", "'watch' is set without 'changes'", "neither");
+    expect_loaded(e, "store-good");
+    assert_null(e->ctx->store->store.watch);
+    assert_null(e->ctx->store->store.changes);
+}
+
 /* Two plugins exporting the same extra names (json_loads, isf_org_parse): with RTLD_LOCAL both
  * load, each keeps its own definitions, and the core keeps using the real ones. */
 static void test_clashing_symbols_isolated(void **state)
@@ -1076,6 +1094,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_older_minor_plugin_loads_and_works, setup, teardown),
         cmocka_unit_test_setup_teardown(test_descriptor_smaller_than_1_0_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clashing_symbols_isolated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_watch_without_changes_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

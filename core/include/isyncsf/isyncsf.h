@@ -52,6 +52,10 @@ struct isf_org_settings {
     const char *scope;
     const char *named_credential;
     const char *description;
+    /* The org's session lifetime in seconds (its Session Timeout policy), which decides when a
+     * token is due: 0 = not given; -1 = clear it (refresh.session_ttl_s applies); else 60 ..
+     * 604800. */
+    int64_t session_ttl_s;
 };
 
 ISF_API int isf_org_add(isf_ctx *ctx, const char *name, const struct isf_org_settings *s,
@@ -153,6 +157,7 @@ struct isf_refresh_result {
     int64_t expires_at_ms; /* the stored session's expiry after this, 0 when unknown */
     int64_t next_due_ms;   /* when this org next needs work (refresh or retry); INT64_MAX never */
     int64_t elapsed_ms;    /* wall time spent on this org */
+    int64_t finished_ms;   /* when it completed, in ms after the isf_refresh call began */
 };
 typedef void (*isf_refresh_fn)(void *arg, const struct isf_refresh_result *r);
 
@@ -192,7 +197,15 @@ struct isf_daemon_options {
     const volatile int *reload; /* set non-zero (e.g. from SIGHUP) to reload the config */
 };
 /* Keep every connected org's session fresh until *stop. Logs one line per event through the
- * context's log function. */
+ * context's log function (logfmt: "event=... org=... outcome=..."; never a secret).
+ * Signals: the caller installs the handlers that set *stop and *reload; they must be SIGTERM,
+ * SIGINT or SIGHUP, which the daemon keeps blocked except inside its one sleep (ppoll) so a
+ * signal can never be missed between the flag check and the sleep.
+ * Returns ISF_OK when stopped; with `once`, the status of the pass (isf_refresh's). Reload:
+ * when *reload turns non-zero the function returns ISF_OK with *reload still set; the caller
+ * then clears it, opens a new context (isf_open reads the config again), closes the old one
+ * and calls isf_daemon_run again, which re-reads the store. The daemon keeps no state across
+ * calls, so a caller whose new config fails to load may simply go on with the old context. */
 ISF_API int isf_daemon_run(isf_ctx *ctx, const struct isf_daemon_options *o, struct isf_error *err);
 
 /* ---------------------------------------------------------------------------------------------
