@@ -117,6 +117,32 @@ assert_eq $((tok_before + 1)) "$(counter token_requests)" "exactly one refresh"
 assert_eq 1 "$(cat "$WORK"/one.*.out | sort -u | wc -l)" "all 16 got the same new token"
 SECRETS+=("$(cat "$WORK/one.1.out")")
 
+t "16 processes running refresh --force at once on a rotating org: one chain, still connected"
+# Each refresh takes the record's lock without waiting, re-reads the record once it has it, and
+# skips (by_other) when another process refreshed it since its own run began; none may present a
+# rotated-out refresh token (the org would revoke the whole family: invalid_grant, expired).
+tok_before=$(counter token_requests)
+pids=()
+for i in $(seq 16); do
+    "$ISF_BIN" --json refresh acme --force </dev/null >"$WORK/rf.$i.out" 2>"$WORK/rf.$i.err" &
+    pids+=("$!")
+done
+failed=0
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || failed=$((failed + 1)); done
+assert_eq 0 "$failed" "all 16 refresh runs exit 0"
+done_n=$(cat "$WORK"/rf.*.out | jq -s '[.[][] | select(.outcome == "refreshed")] | length')
+other_n=$(cat "$WORK"/rf.*.out | jq -s '[.[][] | select(.outcome == "by_other")] | length')
+assert_eq 16 $((done_n + other_n)) "each run either refreshed or saw another's refresh"
+if ((done_n >= 1)); then pass "at least one refresh ($done_n done, $other_n by another process)"; else fail "no run refreshed"; fi
+assert_eq $((tok_before + done_n)) "$(counter token_requests)" "one token request per refresh done"
+if grep -qE -- "$TOKEN_RE" "$WORK"/rf.*.out "$WORK"/rf.*.err; then fail "a token in the output"; else pass "no token in the output"; fi
+run_isf --json org show acme
+assert_json '.status == "connected" and .refresh_failures == 0' "still connected, no failure"
+run_isf refresh acme --force
+assert_exit 0 "the stored refresh token is the live one: refreshable again"
+learn_token acme
+assert_exit 0 "and usable"
+
 t "a revocation that fails for a passing reason keeps the tokens and says so"
 fake_ctl /__fake/fault '{"kind":"status","status":503,"path_prefix":"/services/oauth2/revoke","count":1}' >/dev/null
 SNAP=$(snapshot)
