@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end, against the bundled fake Salesforce org (a newcomer has no External
 # Client App at hand): installs the packages, builds, then
-#   org add → org connect → org show → org list → org token → org test → org disconnect
+#   org add → org connect → org show → org list → org token → refresh → org test → org disconnect
 # with the default mode (client credentials) and the default store, key and plugins. The only
 # setting is http.ca_file, so isyncsf trusts the fake org's test CA — real orgs need none.
 set -euo pipefail
@@ -36,6 +36,7 @@ isf org show acme
 isf org list
 echo "\$ isyncsf org token acme --json" >&2
 build/bin/isyncsf org token acme --json | jq '.access_token |= (.[0:6] + "…(redacted by the demo)")'
+isf refresh acme --force
 isf org test acme
 isf org disconnect acme
 echo "demo finished: every step above ran against the fake org on loopback" >&2
