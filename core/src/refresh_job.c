@@ -147,8 +147,9 @@ static int refresh_inline(struct rf_run *run, struct rf_job *job)
     if (rc == ISF_OK)
         rc = isf_conn_refresh(&c, &err);
     if (rc == ISF_OK) {
-        job->org.token_expires_at = isf_refresh_apply_org_ttl(
-            run->ctx->cfg, &job->org, job->org.token_issued_at, job->org.token_expires_at);
+        if (!c.no_token_store)
+            job->org.token_expires_at = isf_refresh_apply_org_ttl(
+                run->ctx->cfg, &job->org, job->org.token_issued_at, job->org.token_expires_at);
         if (isf_refresh_note_success(&job->org, isf_now_ms()) != 0)
             rc = isf_err_set(&err, ISF_E_NOMEM, "out of memory");
         else
@@ -178,6 +179,19 @@ static int load_view(struct isf_ctx *ctx, const struct isf_org *o, struct isf_vi
     return ISF_OK;
 }
 
+/* A connected org of a mode that keeps no token (named credentials) has none in its record by
+ * design; isf_refresh_decide would take it for a broken connection. */
+static int keeps_no_token(struct rf_run *run, const struct isf_org *o)
+{
+    if (o->sealed_access_token ||
+        (strcmp(o->status, "connected") != 0 && strcmp(o->status, "failing") != 0))
+        return 0;
+    struct isf_error ignored;
+    isf_err_init(&ignored);
+    const struct isf_plugin *p = auth_for(run, o->mode, &ignored);
+    return p && (p->desc.capabilities & ISF_CAP_NO_TOKEN_STORE);
+}
+
 int rf_job_start(struct rf_run *run, struct rf_job *job)
 {
     struct isf_ctx *ctx = run->ctx;
@@ -203,6 +217,17 @@ int rf_job_start(struct rf_run *run, struct rf_job *job)
     if (o->last_refreshed_at >= run->start_wall)
         return finish(run, job, ISF_REFRESH_BY_OTHER, ISF_OK,
                       "refreshed by another process meanwhile");
+    if (keeps_no_token(run, o)) {
+        /* Nothing stored goes stale, and a token obtained here would die with this process; a
+         * forced refresh still asks the credential's source, so a broken helper shows up in the
+         * org's status before a sync needs it. */
+        if (!run->opts->force)
+            return finish(run, job, ISF_REFRESH_SKIPPED, ISF_OK,
+                          "its mode keeps no token in the store: nothing to refresh (--force asks "
+                          "its credential source once)");
+        job->auth = auth_for(run, o->mode, &err);
+        return refresh_inline(run, job);
+    }
     char why[ISF_ERROR_MESSAGE_MAX];
     int d = isf_refresh_decide(ctx->cfg, o, isf_now_ms(), run->opts->force, why, sizeof(why));
     if (d == ISF_DECIDE_NOT_DUE)
@@ -212,9 +237,6 @@ int rf_job_start(struct rf_run *run, struct rf_job *job)
                       why);
     if (!(job->auth = auth_for(run, o->mode, &err)))
         return finish(run, job, ISF_REFRESH_FAILED, err.code, err.message);
-    if (job->auth->desc.capabilities & ISF_CAP_NO_TOKEN_STORE)
-        return finish(run, job, ISF_REFRESH_SKIPPED, ISF_OK,
-                      "its mode keeps no token in the store: nothing to refresh");
     if (!job->auth->auth.refresh_request)
         return refresh_inline(run, job);
     rc = load_view(ctx, o, &job->vb, &err);

@@ -233,6 +233,28 @@ assert_exit 6
 assert_stderr_contains "chmod 600"
 chmod 600 "$WORK/token.txt"
 
+t "refresh: nothing stored to renew; --force asks the credential's source once"
+runs_before=$(wc -l <"$H/sf-shape.count")
+run_isf --json refresh sfcli
+assert_exit 0
+assert_json '.[0].outcome == "skipped" and (.[0].message | test("keeps no token"))' "skipped, saying why"
+assert_eq "$runs_before" "$(wc -l <"$H/sf-shape.count")" "the helper was not run"
+run_isf --json refresh sfcli --force
+assert_exit 0
+assert_json '.[0].outcome == "refreshed"' "forced: refreshed"
+assert_eq $((runs_before + 1)) "$(wc -l <"$H/sf-shape.count")" "the helper ran once"
+run_isf --json org show sfcli
+assert_json '.status == "connected" and .last_refreshed_at != null and .has_refresh_token == false and .token.expires_at == null' \
+    "connected, refreshed now, still no token kept"
+run_isf org add broken --mode named-credential --named-credential fails
+run_isf org connect broken
+assert_exit 1 "setup: the broken helper cannot connect"
+rec_rewrite broken '.status = "connected"'
+run_isf --json refresh broken --force
+assert_exit 1 "a helper that fails: exit 1"
+assert_json '.[0].outcome == "failed"' "failed"
+run_isf org remove broken --local-only
+
 t "disconnect clears what isyncsf holds and revokes nothing"
 revocations=$(counter revocations)
 run_isf --json org disconnect sfcli
