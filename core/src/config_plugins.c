@@ -12,7 +12,10 @@
 
 /* core/CMakeLists.txt defines the real list; this keeps a direct compile working. */
 #ifndef ISF_BUNDLED_PLUGINS
-#define ISF_BUNDLED_PLUGINS "auth-client-credentials,store-file"
+#define ISF_BUNDLED_PLUGINS                                                                        \
+    "auth-client-credentials,auth-named-credential,auth-webserver-eca,auth-webserver-"             \
+    "connectedapp,"                                                                                \
+    "store-file"
 #endif
 
 void cfg_free_plugins(struct isf_config *cfg)
