@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include "http.h"
+#include "restparse.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,7 +153,7 @@ int isf_conn_refresh(struct isf_conn *c, struct isf_error *err)
 }
 
 /* Salesforce REST errors are a JSON array of {message, errorCode}. */
-static void rest_error(const char *body, char *code, size_t code_len, char *msg, size_t msg_len)
+void isf_rest_error_parse(const char *body, char *code, size_t code_len, char *msg, size_t msg_len)
 {
     code[0] = msg[0] = '\0';
     json_t *root = json_loads(body ? body : "", 0, NULL);
@@ -220,7 +221,7 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
             goto done;
         if (resp.status != 401)
             break;
-        rest_error(resp.body, code, sizeof(code), msg, sizeof(msg));
+        isf_rest_error_parse(resp.body, code, sizeof(code), msg, sizeof(msg));
         if (c->refreshed || !refresh_would_help(resp.body, code)) {
             rc = isf_err_set(err, ISF_E_AUTH,
                              "org %s refused the session (HTTP 401 %s%s%s); reconnect with "
@@ -236,7 +237,7 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
             goto done;
     }
     if (resp.status < 200 || resp.status >= 300) {
-        rest_error(resp.body, code, sizeof(code), msg, sizeof(msg));
+        isf_rest_error_parse(resp.body, code, sizeof(code), msg, sizeof(msg));
         if (error_code_len)
             snprintf(error_code, error_code_len, "%s", code);
         int transient =
