@@ -122,10 +122,16 @@ int isf_oauth_parse_token_response(long status, const char *body, size_t len, in
     out->id_url = isf_strdup(json_string_value(json_object_get(root, "id")));
     out->scope = isf_strdup(json_string_value(json_object_get(root, "scope")));
     out->issued_at_ms = issued;
-    /* Salesforce sends no expires_in; honour it if a stricter server does. */
+    /* Salesforce sends no expires_in; honour it if a stricter server does. A lifetime beyond a
+     * year is capped there: it is no real session's, and unbounded it overflowed the
+     * arithmetic below (found by fuzz_token_response). */
     json_t *exp = json_object_get(root, "expires_in");
+    static const json_int_t max_expires_in_s = 365LL * 24 * 3600;
     if (json_is_integer(exp) && json_integer_value(exp) > 0)
-        out->expires_at_ms = issued + json_integer_value(exp) * 1000;
+        out->expires_at_ms =
+            issued + (json_integer_value(exp) < max_expires_in_s ? json_integer_value(exp)
+                                                                 : max_expires_in_s) *
+                         1000;
     else
         out->expires_at_ms = issued + session_ttl_ms;
     if (!out->access_token || !out->instance_url) {
