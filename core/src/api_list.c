@@ -122,7 +122,7 @@ static void *render_slice(void *arg)
         } else if (matches(&o, job->filter)) {
             it->matched = 1;
             json_t *pub = isf_org_public_json(&o);
-            it->text = pub ? json_dumps(pub, JSON_COMPACT) : NULL;
+            it->text = pub ? isf_json_dumps(pub, JSON_COMPACT) : NULL;
             json_decref(pub);
             if (!it->text) {
                 it->code = ISF_E_NOMEM;
@@ -260,7 +260,7 @@ static int list_records(isf_ctx *ctx, const struct isf_org_filter *f, int rows, 
             rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
     }
     if (bad_json && json_array_size(bad))
-        *bad_json = json_dumps(bad, JSON_COMPACT);
+        *bad_json = isf_json_dumps(bad, JSON_COMPACT);
     json_decref(bad);
     return rc;
 }

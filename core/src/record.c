@@ -94,16 +94,18 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static void set_str(json_t *obj, const char *key, const char *v)
+/* The setters return -1 when jansson could not allocate: a record missing a field must never
+ * be written (an out-of-memory serialize once dropped "schema" and wrote a record no one could
+ * read again — found by tests/robust/alloc_fail.c). json_object_set_new frees the value on
+ * failure, and fails on a NULL value. */
+static int set_str(json_t *obj, const char *key, const char *v)
 {
-    if (v)
-        json_object_set_new(obj, key, json_string(v));
+    return v ? json_object_set_new(obj, key, json_string(v)) : 0;
 }
 
-static void set_ms(json_t *obj, const char *key, int64_t ms)
+static int set_ms(json_t *obj, const char *key, int64_t ms)
 {
-    if (ms > 0)
-        json_object_set_new(obj, key, json_integer(ms));
+    return ms > 0 ? json_object_set_new(obj, key, json_integer(ms)) : 0;
 }
 
 char *isf_org_serialize(const struct isf_org *o)
@@ -115,27 +117,29 @@ char *isf_org_serialize(const struct isf_org *o)
     char *out = NULL;
     if (!root || !secrets || !pkg || !token)
         goto done;
-    json_object_set_new(root, "schema", json_integer(ISF_RECORD_SCHEMA));
+    int bad = json_object_set_new(root, "schema", json_integer(ISF_RECORD_SCHEMA));
     /* Absent means null: leaving nulls out keeps records small, and `org list` parses them
      * all. */
     for (size_t i = 0; i < COUNT(str_fields); i++)
-        set_str(root, str_fields[i].key, *str_at(o, str_fields[i].offset));
+        bad |= set_str(root, str_fields[i].key, *str_at(o, str_fields[i].offset));
     for (size_t i = 0; i < COUNT(time_fields); i++)
-        set_ms(root, time_fields[i].key, *time_at(o, time_fields[i].offset));
-    set_str(pkg, "namespace", o->pkg_namespace);
+        bad |= set_ms(root, time_fields[i].key, *time_at(o, time_fields[i].offset));
+    bad |= set_str(pkg, "namespace", o->pkg_namespace);
     if (o->pkg_installed >= 0)
-        json_object_set_new(pkg, "installed", json_boolean(o->pkg_installed));
-    set_str(pkg, "version", o->pkg_version);
-    set_str(pkg, "reason", o->pkg_reason);
-    set_ms(pkg, "checked_at", o->pkg_checked_at);
-    json_object_set(root, "package", pkg);
-    set_ms(token, "issued_at", o->token_issued_at);
-    set_ms(token, "expires_at", o->token_expires_at);
-    json_object_set(root, "token", token);
+        bad |= json_object_set_new(pkg, "installed", json_boolean(o->pkg_installed));
+    bad |= set_str(pkg, "version", o->pkg_version);
+    bad |= set_str(pkg, "reason", o->pkg_reason);
+    bad |= set_ms(pkg, "checked_at", o->pkg_checked_at);
+    bad |= json_object_set(root, "package", pkg);
+    bad |= set_ms(token, "issued_at", o->token_issued_at);
+    bad |= set_ms(token, "expires_at", o->token_expires_at);
+    bad |= json_object_set(root, "token", token);
     for (size_t i = 0; i < COUNT(secret_fields); i++)
-        set_str(secrets, secret_fields[i].key, *str_at(o, secret_fields[i].offset));
-    json_object_set(root, "sealed", secrets);
-    out = json_dumps(root, JSON_COMPACT);
+        bad |= set_str(secrets, secret_fields[i].key, *str_at(o, secret_fields[i].offset));
+    bad |= json_object_set(root, "sealed", secrets);
+    if (bad)
+        goto done;
+    out = isf_json_dumps(root, JSON_COMPACT);
 done:
     json_decref(secrets);
     json_decref(pkg);

@@ -69,6 +69,45 @@ char *isf_strdup(const char *s)
     return s ? strdup(s) : NULL;
 }
 
+struct dump_buf {
+    char *data;
+    size_t len, cap;
+    int failed;
+};
+
+static int dump_append(const char *buf, size_t size, void *arg)
+{
+    struct dump_buf *b = arg;
+    if (b->failed)
+        return -1;
+    if (b->len + size + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + size + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = 1;
+            return -1;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, buf, size);
+    b->len += size;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+char *isf_json_dumps(const json_t *json, size_t flags)
+{
+    struct dump_buf b = {NULL, 0, 0, 0};
+    if (json_dump_callback(json, dump_append, &b, flags) != 0 || b.failed || !b.data) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
+}
+
 char *isf_aprintf(const char *fmt, ...)
 {
     va_list ap;

@@ -3,6 +3,7 @@
 #define ISF_UTIL_H
 
 #include <isyncsf/plugin.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,10 @@ void isf_free_secret(char *s);
 char *isf_strdup(const char *s);
 /* asprintf-style; NULL on failure. */
 char *isf_aprintf(const char *fmt, ...) ISF_PRINTF(1, 2);
+/* json_dumps that never returns a partial text: jansson 2.14 ignores a failed append while it
+ * writes an object key (out of memory gave `{"schema":1,":"acme",...}`), so the text is
+ * collected here and any failed append fails the whole dump. NULL when out of memory. */
+char *isf_json_dumps(const json_t *json, size_t flags);
 
 /* Milliseconds since the epoch, wall clock / monotonic. */
 int64_t isf_now_ms(void);
