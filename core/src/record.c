@@ -1,6 +1,8 @@
 /* The OrgMaster record: stored form and public JSON form. */
 #include "record.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,7 +177,11 @@ int isf_org_parse(const char *name, const char *data, size_t len, struct isf_org
     json_error_t jerr;
     memset(o, 0, sizeof(*o));
     o->pkg_installed = -1;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* Out of memory is told apart from damage (errno ENOMEM from a failed copy of a field, or
+     * jansson's own): "corrupt" would send the user to delete a good record. */
+    int nomem = 0;
+    errno = 0;
+    json_t *root = isf_json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr, &nomem);
     const char *bad = NULL;
     if (!json_is_object(root)) {
         bad = "not a JSON object";
@@ -233,6 +239,8 @@ int isf_org_parse(const char *name, const char *data, size_t len, struct isf_org
 fail:
     json_decref(root);
     isf_org_free_fields(o);
+    if (nomem || errno == ENOMEM)
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory reading record %s", name);
     return isf_err_set(err, ISF_E_STORE,
                        "record %s is corrupt (%s); restore it from a backup, or run "
                        "isyncsf org remove %s --local-only and add it again",
@@ -272,27 +280,36 @@ json_t *isf_org_public_json(const struct isf_org *o)
                                        "instance_name",
                                        "api_version",
                                        NULL};
+    /* Every set is checked: under memory pressure an org object missing a key must not be
+     * printed as if complete (found by tests/robust/alloc_fail.c). */
+    int bad = 0;
     for (const char *const *k = keys; *k; k++) {
         for (size_t i = 0; i < COUNT(str_fields); i++)
             if (strcmp(str_fields[i].key, *k) == 0)
-                json_object_set_new(root, *k, str_or_null(*str_at(o, str_fields[i].offset)));
+                bad |= json_object_set_new(root, *k, str_or_null(*str_at(o, str_fields[i].offset)));
     }
     json_t *pkg = json_object();
-    json_object_set_new(pkg, "namespace", str_or_null(o->pkg_namespace));
-    json_object_set_new(pkg, "installed",
-                        o->pkg_installed < 0 ? json_null() : json_boolean(o->pkg_installed));
-    json_object_set_new(pkg, "version", str_or_null(o->pkg_version));
-    json_object_set_new(pkg, "reason", str_or_null(o->pkg_reason));
-    json_object_set_new(pkg, "checked_at", time_json(o->pkg_checked_at));
-    json_object_set_new(root, "package", pkg);
+    bad |= json_object_set_new(pkg, "namespace", str_or_null(o->pkg_namespace));
+    bad |= json_object_set_new(pkg, "installed",
+                               o->pkg_installed < 0 ? json_null() : json_boolean(o->pkg_installed));
+    bad |= json_object_set_new(pkg, "version", str_or_null(o->pkg_version));
+    bad |= json_object_set_new(pkg, "reason", str_or_null(o->pkg_reason));
+    bad |= json_object_set_new(pkg, "checked_at", time_json(o->pkg_checked_at));
+    bad |= json_object_set_new(root, "package", pkg);
     json_t *token = json_object();
-    json_object_set_new(token, "issued_at", time_json(o->token_issued_at));
-    json_object_set_new(token, "expires_at", time_json(o->token_expires_at));
-    json_object_set_new(root, "token", token);
-    json_object_set_new(root, "has_refresh_token", json_boolean(o->sealed_refresh_token != NULL));
-    json_object_set_new(root, "has_client_secret", json_boolean(o->sealed_client_secret != NULL));
+    bad |= json_object_set_new(token, "issued_at", time_json(o->token_issued_at));
+    bad |= json_object_set_new(token, "expires_at", time_json(o->token_expires_at));
+    bad |= json_object_set_new(root, "token", token);
+    bad |= json_object_set_new(root, "has_refresh_token",
+                               json_boolean(o->sealed_refresh_token != NULL));
+    bad |= json_object_set_new(root, "has_client_secret",
+                               json_boolean(o->sealed_client_secret != NULL));
     for (size_t i = 0; i < COUNT(time_fields); i++)
-        json_object_set_new(root, time_fields[i].key,
-                            time_json(*time_at(o, time_fields[i].offset)));
+        bad |= json_object_set_new(root, time_fields[i].key,
+                                   time_json(*time_at(o, time_fields[i].offset)));
+    if (bad) {
+        json_decref(root);
+        return NULL;
+    }
     return root;
 }

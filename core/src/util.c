@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,37 @@ char *isf_json_dumps(const json_t *json, size_t flags)
         return NULL;
     }
     return b.data;
+}
+
+/* jansson's allocator, with a per-thread note of any failure (see isf_json_loadb). Installed
+ * once; it forwards to malloc/free, so blocks from before and after mix freely. */
+static _Thread_local int json_alloc_failed;
+
+static void *json_alloc(size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        json_alloc_failed = 1;
+    return p;
+}
+
+static void install_json_alloc(void)
+{
+    json_set_alloc_funcs(json_alloc, free);
+}
+
+json_t *isf_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *error, int *nomem)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_json_alloc);
+    json_alloc_failed = 0;
+    json_t *root = json_loadb(buf, len, flags, error);
+    *nomem = json_alloc_failed;
+    if (*nomem) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
 }
 
 char *isf_aprintf(const char *fmt, ...)

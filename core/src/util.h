@@ -28,6 +28,10 @@ char *isf_aprintf(const char *fmt, ...) ISF_PRINTF(1, 2);
  * writes an object key (out of memory gave `{"schema":1,":"acme",...}`), so the text is
  * collected here and any failed append fails the whole dump. NULL when out of memory. */
 char *isf_json_dumps(const json_t *json, size_t flags);
+/* json_loadb that fails (NULL, *nomem = 1) when jansson ran out of memory anywhere while parsing:
+ * jansson 2.14's lexer ignores a failed append and silently drops that character of a string
+ * (an org's description read as "allocation faiure"), which a later write would have stored. */
+json_t *isf_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *error, int *nomem);
 
 /* Milliseconds since the epoch, wall clock / monotonic. */
 int64_t isf_now_ms(void);
