@@ -6,7 +6,7 @@ PKGS=(build-essential cmake ninja-build pkg-config
       libcurl4-openssl-dev libssl-dev libyaml-dev libjansson-dev libmicrohttpd-dev libcmocka-dev
       openssl curl jq clang-format clang-tidy cppcheck
       zsh man-db groff-base tmux procps
-      clang libclang-rt-14-dev valgrind)
+      clang libclang-rt-14-dev valgrind nghttp2-proxy)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -249,8 +249,13 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
         goto done;
     }
     json_error_t jerr;
-    *out = json_loadb(resp.body, resp.body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-    if (!*out)
+    int nomem = 0;
+    *out = isf_json_loadb(resp.body, resp.body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr,
+                          &nomem);
+    if (nomem)
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory reading the answer of org %s",
+                         c->org->name);
+    else if (!*out)
         rc = isf_err_set(err, ISF_E_TRANSIENT,
                          "org %s answered with something that is not JSON (%s); try again later",
                          c->org->name, jerr.text);

@@ -76,8 +76,13 @@ int isf_oauth_parse_token_response(long status, const char *body, size_t len, in
 {
     int rc = ISF_OK;
     json_error_t jerr;
-    json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    int nomem = 0;
+    json_t *root = isf_json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr, &nomem);
     memset(out, 0, sizeof(*out));
+    if (nomem) {
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory reading the token response");
+        goto done;
+    }
     if (status >= 500 || status == 429) {
         rc = isf_err_set(err, ISF_E_TRANSIENT,
                          "the token endpoint answered HTTP %ld; try again later", status);
