@@ -235,10 +235,12 @@ done:
 }
 
 /* Revocation errors may come as JSON or as a urlencoded body (jsforce parses them so). */
-static void revoke_error_code(const char *body, char *code, size_t len)
+/* Returns 1 when out of memory kept the answer from being read. */
+static int revoke_error_code(const char *body, char *code, size_t len)
 {
     code[0] = '\0';
-    json_t *root = json_loads(body ? body : "", 0, NULL);
+    int nomem = 0;
+    json_t *root = isf_json_loadb(body ? body : "", body ? strlen(body) : 0, 0, NULL, &nomem);
     const char *e = json_string_value(json_object_get(root, "error"));
     if (e) {
         snprintf(code, len, "%s", e);
@@ -246,6 +248,7 @@ static void revoke_error_code(const char *body, char *code, size_t len)
         snprintf(code, len, "%.*s", (int)strcspn(e + 6, "&"), e + 6);
     }
     json_decref(root);
+    return nomem;
 }
 
 int isf_oauth_revoke(struct isf_ctx *ctx, const struct isf_org_view *org, const char *token,
@@ -267,8 +270,9 @@ int isf_oauth_revoke(struct isf_ctx *ctx, const struct isf_org_view *org, const 
     if (rc != ISF_OK)
         goto done;
     char code[64];
-    revoke_error_code(resp.body, code, sizeof(code));
-    if (resp.status == 200) {
+    if (revoke_error_code(resp.body, code, sizeof(code))) {
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory reading the revocation answer");
+    } else if (resp.status == 200) {
         rc = ISF_OK;
     } else if (resp.status == 400 && strcmp(code, "invalid_token") == 0) {
         /* Already revoked or expired: the goal (a dead token) holds. */
