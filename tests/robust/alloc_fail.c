@@ -55,7 +55,7 @@ static long alloc_n;    /* allocations since arming */
 static long fail_at;    /* 1-based index of the allocation to fail; 0 = none */
 static int reached;     /* the failing allocation happened */
 static int core_caller; /* ... and was called from the core (this executable) */
-static int trace;       /* print the stack of the failing allocation */
+static long trace;      /* print the stack of the failing allocation: 1 = at every k, or at k = K */
 /* Seen by the parent even when the child dies: was the failing allocation jansson's? */
 struct shared {
     int in_jansson;
@@ -144,14 +144,20 @@ static int should_fail(const void *caller)
     if (n != fail_at)
         return 0;
     reached = 1;
-    errno = ENOMEM; /* as glibc's malloc does */
-    if (trace) {    /* ALLOC_FAIL_TRACE=1: where each failing allocation is (for debugging) */
+    errno = ENOMEM;                       /* as glibc's malloc does */
+    if (trace == 1 || trace == fail_at) { /* ALLOC_FAIL_TRACE=1 or =K (for debugging) */
         void *frames[16];
         backtrace_symbols_fd(frames, backtrace(frames, 16), 2);
     }
-    shared->in_jansson =
-        (uintptr_t)caller >= jansson_code.lo && (uintptr_t)caller < jansson_code.hi;
-    core_caller = (const char *)caller >= &__executable_start && (const char *)caller < &etext;
+    /* jansson allocates through the core's json_alloc (util.c), so look a few frames up. */
+    void *up[6];
+    int depth = backtrace(up, 6);
+    shared->in_jansson = 0;
+    for (int i = 1; i < depth; i++)
+        shared->in_jansson |=
+            (uintptr_t)up[i] >= jansson_code.lo && (uintptr_t)up[i] < jansson_code.hi;
+    core_caller = !shared->in_jansson && (const char *)caller >= &__executable_start &&
+                  (const char *)caller < &etext;
     return 1;
 }
 
@@ -415,7 +421,7 @@ int main(int argc, char **argv)
     warm_up();
     void *frames[4];
     backtrace(frames, 4); /* loads libgcc's unwinder now, not inside a run */
-    trace = getenv("ALLOC_FAIL_TRACE") != NULL;
+    trace = getenv("ALLOC_FAIL_TRACE") ? atol(getenv("ALLOC_FAIL_TRACE")) : 0;
     dl_iterate_phdr(note_object, NULL);
     shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED)
@@ -443,8 +449,9 @@ int main(int argc, char **argv)
             char why[600] = "";
             if (WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT && shared->in_jansson) {
                 /* A known bug of jansson 2.14, not ours: its lexer ignores a failed append and
-                 * then trips its own assert(0) in lex_scan_string. Counted and reported
-                 * (docs/security.md, "Known limits"); the store is still checked below. */
+                 * then trips its own assert(0) in lex_scan_string, or frees an invalid pointer.
+                 * Counted and reported (docs/security.md, "Known limits"); the store is still
+                 * checked below. */
                 jansson_aborts++;
                 st = RUN_FAILED_CLEAN << 8;
             } else if (WIFSIGNALED(st)) {
