@@ -9,7 +9,8 @@ PKGS=(build-essential cmake ninja-build pkg-config
       openssl curl jq clang-format clang-tidy cppcheck
       zsh man-db groff-base tmux procps
       chromium fonts-liberation  # the real-browser test (tests/browser)
-      wrk bc)                    # the refresh benchmark (bench/refresh.sh)
+      wrk bc                     # the refresh benchmark (bench/refresh.sh)
+      clang libclang-rt-14-dev valgrind nghttp2-proxy)  # fuzzing, memcheck, the HTTP/2 test
 # Node.js (18 or later; Debian 12 has 18) only when the machine has no node of its own, e.g. a
 # Node 20 from elsewhere, which the browser test uses as it is (the benchmark's jsforce peer
 # needs Node >= 20.18).

@@ -11,6 +11,7 @@
 struct name_list {
     char **names;
     size_t n, cap;
+    int no_memory; /* collect stopped the listing: it is incomplete */
 };
 
 static int collect(void *arg, const char *name)
@@ -20,12 +21,12 @@ static int collect(void *arg, const char *name)
         size_t cap = l->cap ? l->cap * 2 : 256;
         char **grown = realloc(l->names, cap * sizeof(*grown));
         if (!grown)
-            return 1;
+            return l->no_memory = 1;
         l->names = grown;
         l->cap = cap;
     }
     if (!(l->names[l->n] = strdup(name)))
-        return 1;
+        return l->no_memory = 1;
     l->n++;
     return 0;
 }
@@ -122,7 +123,7 @@ static void *render_slice(void *arg)
         } else if (matches(&o, job->filter)) {
             it->matched = 1;
             json_t *pub = isf_org_public_json(&o);
-            it->text = pub ? json_dumps(pub, JSON_COMPACT) : NULL;
+            it->text = pub ? isf_json_dumps(pub, JSON_COMPACT) : NULL;
             json_decref(pub);
             if (!it->text) {
                 it->code = ISF_E_NOMEM;
@@ -234,6 +235,9 @@ static int list_records(isf_ctx *ctx, const struct isf_org_filter *f, int rows, 
     rc = ctx->store->store.list(ctx->store->instance, collect, l, err);
     if (rc != ISF_OK)
         return rc;
+    /* A listing cut short must not look complete (found by tests/robust/alloc_fail.c). */
+    if (l->no_memory)
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory listing the records");
     if (l->n > 1)
         qsort(l->names, l->n, sizeof(*l->names), by_name);
     struct list_item *items = ls->items = calloc(l->n ? l->n : 1, sizeof(*items));
@@ -252,15 +256,18 @@ static int list_records(isf_ctx *ctx, const struct isf_org_filter *f, int rows, 
     for (size_t i = 0; i < l->n; i++) {
         /* One unreadable record fails alone; the others are still listed. A record removed
          * since the listing began is simply gone. */
-        if (items[i].code != ISF_OK && items[i].code != ISF_E_NOT_FOUND)
-            json_array_append_new(bad, json_pack("{s:s, s:s, s:s}", "org", items[i].name, "code",
-                                                 isf_status_name(items[i].code), "message",
-                                                 items[i].message));
+        if (items[i].code == ISF_E_NOMEM)
+            rc = isf_err_set(err, ISF_E_NOMEM, "out of memory reading record %s", items[i].name);
+        else if (items[i].code != ISF_OK && items[i].code != ISF_E_NOT_FOUND &&
+                 json_array_append_new(bad, json_pack("{s:s, s:s, s:s}", "org", items[i].name,
+                                                      "code", isf_status_name(items[i].code),
+                                                      "message", items[i].message)) != 0)
+            rc = isf_err_set(err, ISF_E_NOMEM, "out of memory listing the unreadable records");
         else if (items[i].code == ISF_OK && items[i].matched && !rows && !items[i].text)
             rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
     }
-    if (bad_json && json_array_size(bad))
-        *bad_json = json_dumps(bad, JSON_COMPACT);
+    if (bad_json && json_array_size(bad) && !(*bad_json = isf_json_dumps(bad, JSON_COMPACT)))
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
     json_decref(bad);
     return rc;
 }

@@ -377,7 +377,7 @@ ISF_API int isf_org_show_json(isf_ctx *ctx, const char *name, char **json, struc
     if (rc != ISF_OK)
         return rc;
     json_t *j = isf_org_public_json(&o);
-    *json = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    *json = j ? isf_json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(j);
     isf_org_free_fields(&o);
     return *json ? ISF_OK : oom(err);

@@ -204,8 +204,13 @@ int isf_config_load(const char *explicit_path, struct isf_config **out, struct i
     FILE *fp = NULL;
     *out = NULL;
     int explicit = cfg_config_path_is_explicit(explicit_path);
+    errno = 0;
     char *path = isf_config_default_path(explicit_path);
     int rc;
+    if (!path && errno == ENOMEM) {
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
     if (!path) {
         rc = isf_err_set(err, ISF_E_CONFIG,
                          "cannot find the config file: HOME is not set; set ISYNCSF_HOME or "

@@ -3,6 +3,7 @@
 
 #include "http.h"
 #include "refresh.h"
+#include "restparse.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,7 +155,7 @@ int isf_conn_refresh(struct isf_conn *c, struct isf_error *err)
 }
 
 /* Salesforce REST errors are a JSON array of {message, errorCode}. */
-static void rest_error(const char *body, char *code, size_t code_len, char *msg, size_t msg_len)
+void isf_rest_error_parse(const char *body, char *code, size_t code_len, char *msg, size_t msg_len)
 {
     code[0] = msg[0] = '\0';
     json_t *root = json_loads(body ? body : "", 0, NULL);
@@ -222,7 +223,7 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
             goto done;
         if (resp.status != 401)
             break;
-        rest_error(resp.body, code, sizeof(code), msg, sizeof(msg));
+        isf_rest_error_parse(resp.body, code, sizeof(code), msg, sizeof(msg));
         if (c->refreshed || !refresh_would_help(resp.body, code)) {
             rc = isf_err_set(err, ISF_E_AUTH,
                              "org %s refused the session (HTTP 401 %s%s%s); reconnect with "
@@ -238,7 +239,7 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
             goto done;
     }
     if (resp.status < 200 || resp.status >= 300) {
-        rest_error(resp.body, code, sizeof(code), msg, sizeof(msg));
+        isf_rest_error_parse(resp.body, code, sizeof(code), msg, sizeof(msg));
         if (error_code_len)
             snprintf(error_code, error_code_len, "%s", code);
         int transient =
@@ -250,8 +251,13 @@ int isf_conn_get(struct isf_conn *c, const char *path, json_t **out, char *error
         goto done;
     }
     json_error_t jerr;
-    *out = json_loadb(resp.body, resp.body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-    if (!*out)
+    int nomem = 0;
+    *out = isf_json_loadb(resp.body, resp.body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr,
+                          &nomem);
+    if (nomem)
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory reading the answer of org %s",
+                         c->org->name);
+    else if (!*out)
         rc = isf_err_set(err, ISF_E_TRANSIENT,
                          "org %s answered with something that is not JSON (%s); try again later",
                          c->org->name, jerr.text);

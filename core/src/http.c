@@ -17,6 +17,7 @@ struct body_sink {
     char *data;
     size_t len, cap, limit;
     int too_large;
+    int no_memory; /* the body could not be stored: report ISF_E_NOMEM, not a network error */
 };
 
 struct isf_http *isf_http_new(const struct isf_config *cfg, struct isf_ctx *ctx)
@@ -64,8 +65,10 @@ static size_t sink_write(char *ptr, size_t size, size_t nmemb, void *userdata)
         while (cap < s->len + n + 1)
             cap *= 2;
         char *grown = malloc(cap);
-        if (!grown)
+        if (!grown) {
+            s->no_memory = 1;
             return 0;
+        }
         if (s->data) {
             memcpy(grown, s->data, s->len);
             /* Bodies may hold tokens: wipe the old buffer rather than realloc it. */
@@ -121,6 +124,8 @@ static int transport_error(struct isf_http *h, CURLcode rc, const char *url,
 {
     char origin[256];
     isf_url_origin(url, origin, sizeof(origin));
+    if (sink->no_memory)
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory reading the answer of %s", origin);
     if (sink->too_large)
         return isf_err_set(err, ISF_E_TRANSIENT,
                            "%s answered with more than %ld bytes; refusing it (raise "

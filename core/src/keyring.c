@@ -130,8 +130,11 @@ static void ensure_ids(const struct isf_keyring *ckr)
             continue;
         if (isf_key_compute_id(slot_key(kr, i), s->id) != 0) {
             /* HMAC-SHA256 cannot fail short of memory exhaustion; an all-zero id then simply
-             * matches nothing, and unseal reports the key as unknown. */
+             * matches nothing, and unseal reports the key as unknown. The id stays not ready:
+             * sealing refuses such a key (a secret sealed under a zero id could never be opened
+             * again — found by tests/robust/alloc_fail.c) and the next call tries again. */
             memset(s->id, 0, sizeof(s->id));
+            continue;
         }
         id_to_hex(s->id, s->hex);
         s->id_ready = 1;
@@ -177,6 +180,8 @@ const unsigned char *isf_keyring_sealing_key(const struct isf_keyring *kr,
                                              unsigned char id[ISF_KEY_ID_LEN])
 {
     ensure_ids(kr);
+    if (!kr->slot[kr->sealing].id_ready)
+        return NULL;
     memcpy(id, kr->slot[kr->sealing].id, ISF_KEY_ID_LEN);
     return slot_key(kr, kr->sealing);
 }

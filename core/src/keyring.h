@@ -49,7 +49,8 @@ const char *isf_keyring_current_id(const struct isf_keyring *kr);
 
 /* ---- Core-internal (seal.c, tests); not part of the library's API. ---- */
 
-/* The sealing key's bytes (ISF_KEY_LEN, borrowed) and id. */
+/* The sealing key's bytes (ISF_KEY_LEN, borrowed) and id; NULL when its id cannot be computed
+ * (out of memory in OpenSSL). */
 const unsigned char *isf_keyring_sealing_key(const struct isf_keyring *kr,
                                              unsigned char id[ISF_KEY_ID_LEN]);
 /* The key when exactly one is loaded (no rotation pending), else NULL. */

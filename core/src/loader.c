@@ -107,7 +107,40 @@ static int fail(struct isf_plugin *p, int code, const char *fmt, ...)
     return code;
 }
 
-/* Refuse a plugin file anyone but its owner (or root) could have replaced. */
+/* Every folder from the file's up to / must be safe too, or whoever may write one could swap
+ * the file (or the symlink) for their own code: owned by root or by us, and not writable by
+ * group or others — unless it is a root-owned sticky folder like /tmp, where no one else can
+ * rename or delete what is ours. The checks OpenSSH's StrictModes makes of authorized_keys. */
+static int check_folders_safety(struct isf_plugin *p, const char *file)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", file);
+    for (;;) {
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+            return ISF_OK; /* a relative name: its folders were checked through the full path */
+        *(slash == dir ? slash + 1 : slash) = '\0';
+        struct stat st;
+        if (stat(dir, &st) != 0)
+            return fail(p, ISF_E_CONFIG, "plugin %s: cannot stat folder %s: %s", p->path, dir,
+                        strerror(errno));
+        int sticky_root = (st.st_mode & S_ISVTX) && st.st_uid == 0;
+        if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky_root)
+            return fail(p, ISF_E_CONFIG,
+                        "plugin %s: refused, folder %s is writable by group or others (mode "
+                        "%04o); run: chmod go-w %s",
+                        p->path, dir, (unsigned)(st.st_mode & 07777), dir);
+        if (st.st_uid != 0 && st.st_uid != geteuid())
+            return fail(p, ISF_E_CONFIG,
+                        "plugin %s: refused, folder %s is owned by another user (uid %u)", p->path,
+                        dir, (unsigned)st.st_uid);
+        if (strcmp(dir, "/") == 0)
+            return ISF_OK;
+    }
+}
+
+/* Refuse a plugin file anyone but its owner (or root) could have replaced. A symlink is
+ * followed: the file it names is checked, and the folders of both the link and the file. */
 static int check_file_safety(struct isf_plugin *p)
 {
     struct stat st;
@@ -123,7 +156,11 @@ static int check_file_safety(struct isf_plugin *p)
     if (st.st_uid != 0 && st.st_uid != geteuid())
         return fail(p, ISF_E_CONFIG, "plugin %s: refused, owned by another user (uid %u)", p->path,
                     (unsigned)st.st_uid);
-    return ISF_OK;
+    char real[PATH_MAX];
+    if (!realpath(p->path, real))
+        return fail(p, ISF_E_CONFIG, "plugin %s: cannot resolve: %s", p->path, strerror(errno));
+    int rc = check_folders_safety(p, p->path);
+    return rc == ISF_OK ? check_folders_safety(p, real) : rc;
 }
 
 static int check_ops(struct isf_plugin *p)

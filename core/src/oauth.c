@@ -76,8 +76,13 @@ int isf_oauth_parse_token_response(long status, const char *body, size_t len, in
 {
     int rc = ISF_OK;
     json_error_t jerr;
-    json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    int nomem = 0;
+    json_t *root = isf_json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &jerr, &nomem);
     memset(out, 0, sizeof(*out));
+    if (nomem) {
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory reading the token response");
+        goto done;
+    }
     if (status >= 500 || status == 429) {
         rc = isf_err_set(err, ISF_E_TRANSIENT,
                          "the token endpoint answered HTTP %ld; try again later", status);
@@ -128,10 +133,16 @@ int isf_oauth_parse_token_response(long status, const char *body, size_t len, in
     out->id_url = isf_strdup(json_string_value(json_object_get(root, "id")));
     out->scope = isf_strdup(json_string_value(json_object_get(root, "scope")));
     out->issued_at_ms = issued;
-    /* Salesforce sends no expires_in; honour it if a stricter server does. */
+    /* Salesforce sends no expires_in; honour it if a stricter server does. A lifetime beyond a
+     * year is capped there: it is no real session's, and unbounded it overflowed the
+     * arithmetic below (found by fuzz_token_response). */
     json_t *exp = json_object_get(root, "expires_in");
+    static const json_int_t max_expires_in_s = 365LL * 24 * 3600;
     if (json_is_integer(exp) && json_integer_value(exp) > 0)
-        out->expires_at_ms = issued + json_integer_value(exp) * 1000;
+        out->expires_at_ms =
+            issued + (json_integer_value(exp) < max_expires_in_s ? json_integer_value(exp)
+                                                                 : max_expires_in_s) *
+                         1000;
     else
         out->expires_at_ms = issued + session_ttl_ms;
     if (!out->access_token || !out->instance_url) {
@@ -273,10 +284,12 @@ int isf_oauth_parse_introspection(long status, const char *body, size_t len, int
 }
 
 /* Revocation errors may come as JSON or as a urlencoded body (jsforce parses them so). */
-static void revoke_error_code(const char *body, char *code, size_t len)
+/* Returns 1 when out of memory kept the answer from being read. */
+static int revoke_error_code(const char *body, char *code, size_t len)
 {
     code[0] = '\0';
-    json_t *root = json_loads(body ? body : "", 0, NULL);
+    int nomem = 0;
+    json_t *root = isf_json_loadb(body ? body : "", body ? strlen(body) : 0, 0, NULL, &nomem);
     const char *e = json_string_value(json_object_get(root, "error"));
     if (e) {
         snprintf(code, len, "%s", e);
@@ -284,6 +297,7 @@ static void revoke_error_code(const char *body, char *code, size_t len)
         snprintf(code, len, "%.*s", (int)strcspn(e + 6, "&"), e + 6);
     }
     json_decref(root);
+    return nomem;
 }
 
 int isf_oauth_revoke(struct isf_ctx *ctx, const struct isf_org_view *org, const char *token,
@@ -305,8 +319,9 @@ int isf_oauth_revoke(struct isf_ctx *ctx, const struct isf_org_view *org, const 
     if (rc != ISF_OK)
         goto done;
     char code[64];
-    revoke_error_code(resp.body, code, sizeof(code));
-    if (resp.status == 200) {
+    if (revoke_error_code(resp.body, code, sizeof(code))) {
+        rc = isf_err_set(err, ISF_E_NOMEM, "out of memory reading the revocation answer");
+    } else if (resp.status == 200) {
         rc = ISF_OK;
     } else if (resp.status == 400 && strcmp(code, "invalid_token") == 0) {
         /* Already revoked or expired: the goal (a dead token) holds. */

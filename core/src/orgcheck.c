@@ -2,6 +2,7 @@
  * §6, §7, §8). */
 #include "conn.h"
 #include "http.h"
+#include "restparse.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,20 @@ static double version_number(const char *v)
 
 /* Config wins; else the version cached in the record; else the newest the org offers
  * (GET /services/data/ needs no session and costs no API call). */
+const char *isf_rest_newest_api_version(const json_t *root)
+{
+    const char *best = NULL;
+    size_t i;
+    const json_t *item;
+    json_array_foreach(root, i, item)
+    {
+        const char *v = json_string_value(json_object_get(item, "version"));
+        if (v && version_number(v) > version_number(best))
+            best = v;
+    }
+    return best;
+}
+
 int isf_org_resolve_api_version(struct isf_conn *c, struct isf_error *err)
 {
     const char *configured = c->ctx->cfg->api_version;
@@ -31,15 +46,7 @@ int isf_org_resolve_api_version(struct isf_conn *c, struct isf_error *err)
     if (rc != ISF_OK)
         return rc;
     json_t *root = resp.status == 200 ? json_loadb(resp.body, resp.body_len, 0, NULL) : NULL;
-    const char *best = NULL;
-    size_t i;
-    json_t *item;
-    json_array_foreach(root, i, item)
-    {
-        const char *v = json_string_value(json_object_get(item, "version"));
-        if (v && version_number(v) > version_number(best))
-            best = v;
-    }
+    const char *best = isf_rest_newest_api_version(root);
     if (best)
         rc = isf_org_set(&c->org->api_version, best) ? ISF_E_NOMEM : ISF_OK;
     else
@@ -67,19 +74,32 @@ static int query(struct isf_conn *c, int tooling, const char *soql, json_t **out
     return rc;
 }
 
-static const char *str(json_t *obj, const char *key)
+static const char *str(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));
 }
 
 /* sfdx-core's rule: sandbox = IsSandbox && no TrialExpirationDate; scratch = IsSandbox with one;
  * production (and Developer Edition) = !IsSandbox. */
-static const char *classify(json_t *rec)
+static const char *classify(const json_t *rec)
 {
     if (!json_is_true(json_object_get(rec, "IsSandbox")))
         return "production";
     json_t *trial = json_object_get(rec, "TrialExpirationDate");
     return (trial && !json_is_null(trial)) ? "scratch" : "sandbox";
+}
+
+int isf_rest_take_organization(struct isf_org *o, const json_t *res)
+{
+    const json_t *rec = json_array_get(json_object_get(res, "records"), 0);
+    if (!json_is_object(rec) || !str(rec, "Id"))
+        return 1;
+    int bad = isf_org_set(&o->org_id, str(rec, "Id")) ||
+              isf_org_set(&o->org_name, str(rec, "Name")) ||
+              isf_org_set(&o->org_type, str(rec, "OrganizationType")) ||
+              isf_org_set(&o->instance_name, str(rec, "InstanceName")) ||
+              isf_org_set(&o->environment, classify(rec));
+    return bad ? ISF_E_NOMEM : ISF_OK;
 }
 
 static int read_organization(struct isf_conn *c, struct isf_error *err)
@@ -92,21 +112,13 @@ static int read_organization(struct isf_conn *c, struct isf_error *err)
                    &res, code, sizeof(code), err);
     if (rc != ISF_OK)
         return rc;
-    json_t *rec = json_array_get(json_object_get(res, "records"), 0);
-    if (!json_is_object(rec) || !str(rec, "Id")) {
-        json_decref(res);
+    rc = isf_rest_take_organization(c->org, res);
+    json_decref(res);
+    if (rc == 1)
         return isf_err_set(err, ISF_E_TRANSIENT,
                            "org %s: the Organization query answered without a record; try again",
                            c->org->name);
-    }
-    struct isf_org *o = c->org;
-    int bad = isf_org_set(&o->org_id, str(rec, "Id")) ||
-              isf_org_set(&o->org_name, str(rec, "Name")) ||
-              isf_org_set(&o->org_type, str(rec, "OrganizationType")) ||
-              isf_org_set(&o->instance_name, str(rec, "InstanceName")) ||
-              isf_org_set(&o->environment, classify(rec));
-    json_decref(res);
-    return bad ? isf_err_set(err, ISF_E_NOMEM, "out of memory") : ISF_OK;
+    return rc == ISF_OK ? ISF_OK : isf_err_set(err, ISF_E_NOMEM, "out of memory");
 }
 
 static int read_userinfo(struct isf_conn *c, struct isf_error *err)
@@ -153,6 +165,21 @@ static int set_package(struct isf_org *o, int installed, const char *version, co
     return isf_org_set(&o->pkg_version, version) || isf_org_set(&o->pkg_reason, reason);
 }
 
+int isf_rest_tooling_package_version(const json_t *res, char *version, size_t len)
+{
+    const json_t *rec = json_array_get(json_object_get(res, "records"), 0);
+    version[0] = '\0';
+    if (!json_is_object(rec))
+        return 0;
+    const json_t *v = json_object_get(rec, "SubscriberPackageVersion");
+    snprintf(version, len, "%lld.%lld.%lld.%lld",
+             (long long)json_integer_value(json_object_get(v, "MajorVersion")),
+             (long long)json_integer_value(json_object_get(v, "MinorVersion")),
+             (long long)json_integer_value(json_object_get(v, "PatchVersion")),
+             (long long)json_integer_value(json_object_get(v, "BuildNumber")));
+    return 1;
+}
+
 static int package_from_tooling(struct isf_conn *c, const char *ns, int *fallback,
                                 struct isf_error *err)
 {
@@ -174,21 +201,18 @@ static int package_from_tooling(struct isf_conn *c, const char *ns, int *fallbac
     }
     if (rc != ISF_OK)
         return rc;
-    json_t *rec = json_array_get(json_object_get(res, "records"), 0);
-    char version[64] = "";
-    if (json_is_object(rec)) {
-        json_t *v = json_object_get(rec, "SubscriberPackageVersion");
-        snprintf(version, sizeof(version), "%lld.%lld.%lld.%lld",
-                 (long long)json_integer_value(json_object_get(v, "MajorVersion")),
-                 (long long)json_integer_value(json_object_get(v, "MinorVersion")),
-                 (long long)json_integer_value(json_object_get(v, "PatchVersion")),
-                 (long long)json_integer_value(json_object_get(v, "BuildNumber")));
-    }
-    int installed = json_is_object(rec);
+    char version[64];
+    int installed = isf_rest_tooling_package_version(res, version, sizeof(version));
     json_decref(res);
     if (set_package(c->org, installed, installed ? version : NULL, NULL))
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
     return ISF_OK;
+}
+
+int isf_rest_license_installed(const json_t *res)
+{
+    return json_integer_value(json_object_get(res, "totalSize")) > 0 ||
+           json_array_size(json_object_get(res, "records")) > 0;
 }
 
 static int package_from_license(struct isf_conn *c, const char *ns, struct isf_error *err)
@@ -217,8 +241,7 @@ static int package_from_license(struct isf_conn *c, const char *ns, struct isf_e
         *err = qerr;
         return rc;
     }
-    int installed = json_integer_value(json_object_get(res, "totalSize")) > 0 ||
-                    json_array_size(json_object_get(res, "records")) > 0;
+    int installed = isf_rest_license_installed(res);
     json_decref(res);
     return set_package(c->org, installed, NULL,
                        installed ? "found by PackageLicense (version unknown without Tooling "

@@ -1,6 +1,8 @@
 /* The OrgMaster record: stored form and public JSON form. */
 #include "record.h"
 
+#include <errno.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,16 +102,18 @@ static json_t *str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
-static void set_str(json_t *obj, const char *key, const char *v)
+/* The setters return -1 when jansson could not allocate: a record missing a field must never
+ * be written (an out-of-memory serialize once dropped "schema" and wrote a record no one could
+ * read again — found by tests/robust/alloc_fail.c). json_object_set_new frees the value on
+ * failure, and fails on a NULL value. */
+static int set_str(json_t *obj, const char *key, const char *v)
 {
-    if (v)
-        json_object_set_new(obj, key, json_string(v));
+    return v ? json_object_set_new(obj, key, json_string(v)) : 0;
 }
 
-static void set_ms(json_t *obj, const char *key, int64_t ms)
+static int set_ms(json_t *obj, const char *key, int64_t ms)
 {
-    if (ms > 0)
-        json_object_set_new(obj, key, json_integer(ms));
+    return ms > 0 ? json_object_set_new(obj, key, json_integer(ms)) : 0;
 }
 
 char *isf_org_serialize(const struct isf_org *o)
@@ -121,29 +125,31 @@ char *isf_org_serialize(const struct isf_org *o)
     char *out = NULL;
     if (!root || !secrets || !pkg || !token)
         goto done;
-    json_object_set_new(root, "schema", json_integer(ISF_RECORD_SCHEMA));
+    int bad = json_object_set_new(root, "schema", json_integer(ISF_RECORD_SCHEMA));
     /* Absent means null: leaving nulls out keeps records small, and `org list` parses them
      * all. */
     for (size_t i = 0; i < COUNT(str_fields); i++)
-        set_str(root, str_fields[i].key, *str_at(o, str_fields[i].offset));
+        bad |= set_str(root, str_fields[i].key, *str_at(o, str_fields[i].offset));
     for (size_t i = 0; i < COUNT(time_fields); i++)
-        set_ms(root, time_fields[i].key, *time_at(o, time_fields[i].offset));
+        bad |= set_ms(root, time_fields[i].key, *time_at(o, time_fields[i].offset));
     for (size_t i = 0; i < COUNT(int_fields); i++)
-        set_ms(root, int_fields[i].key, *time_at(o, int_fields[i].offset));
-    set_str(pkg, "namespace", o->pkg_namespace);
+        bad |= set_ms(root, int_fields[i].key, *time_at(o, int_fields[i].offset));
+    bad |= set_str(pkg, "namespace", o->pkg_namespace);
     if (o->pkg_installed >= 0)
-        json_object_set_new(pkg, "installed", json_boolean(o->pkg_installed));
-    set_str(pkg, "version", o->pkg_version);
-    set_str(pkg, "reason", o->pkg_reason);
-    set_ms(pkg, "checked_at", o->pkg_checked_at);
-    json_object_set(root, "package", pkg);
-    set_ms(token, "issued_at", o->token_issued_at);
-    set_ms(token, "expires_at", o->token_expires_at);
-    json_object_set(root, "token", token);
+        bad |= json_object_set_new(pkg, "installed", json_boolean(o->pkg_installed));
+    bad |= set_str(pkg, "version", o->pkg_version);
+    bad |= set_str(pkg, "reason", o->pkg_reason);
+    bad |= set_ms(pkg, "checked_at", o->pkg_checked_at);
+    bad |= json_object_set(root, "package", pkg);
+    bad |= set_ms(token, "issued_at", o->token_issued_at);
+    bad |= set_ms(token, "expires_at", o->token_expires_at);
+    bad |= json_object_set(root, "token", token);
     for (size_t i = 0; i < COUNT(secret_fields); i++)
-        set_str(secrets, secret_fields[i].key, *str_at(o, secret_fields[i].offset));
-    json_object_set(root, "sealed", secrets);
-    out = json_dumps(root, JSON_COMPACT);
+        bad |= set_str(secrets, secret_fields[i].key, *str_at(o, secret_fields[i].offset));
+    bad |= json_object_set(root, "sealed", secrets);
+    if (bad)
+        goto done;
+    out = isf_json_dumps(root, JSON_COMPACT);
 done:
     json_decref(secrets);
     json_decref(pkg);
@@ -179,7 +185,11 @@ int isf_org_parse(const char *name, const char *data, size_t len, struct isf_org
     json_error_t jerr;
     memset(o, 0, sizeof(*o));
     o->pkg_installed = -1;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* Out of memory is told apart from damage (errno ENOMEM from a failed copy of a field, or
+     * jansson's own): "corrupt" would send the user to delete a good record. */
+    int nomem = 0;
+    errno = 0;
+    json_t *root = isf_json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr, &nomem);
     const char *bad = NULL;
     if (!json_is_object(root)) {
         bad = "not a JSON object";
@@ -243,6 +253,8 @@ int isf_org_parse(const char *name, const char *data, size_t len, struct isf_org
 fail:
     json_decref(root);
     isf_org_free_fields(o);
+    if (nomem || errno == ENOMEM)
+        return isf_err_set(err, ISF_E_NOMEM, "out of memory reading record %s", name);
     return isf_err_set(err, ISF_E_STORE,
                        "record %s is corrupt (%s); restore it from a backup, or run "
                        "isyncsf org remove %s --local-only and add it again",
@@ -282,30 +294,39 @@ json_t *isf_org_public_json(const struct isf_org *o)
                                        "instance_name",
                                        "api_version",
                                        NULL};
+    /* Every set is checked: under memory pressure an org object missing a key must not be
+     * printed as if complete (found by tests/robust/alloc_fail.c). */
+    int bad = 0;
     for (const char *const *k = keys; *k; k++) {
         for (size_t i = 0; i < COUNT(str_fields); i++)
             if (strcmp(str_fields[i].key, *k) == 0)
-                json_object_set_new(root, *k, str_or_null(*str_at(o, str_fields[i].offset)));
+                bad |= json_object_set_new(root, *k, str_or_null(*str_at(o, str_fields[i].offset)));
     }
     json_t *pkg = json_object();
-    json_object_set_new(pkg, "namespace", str_or_null(o->pkg_namespace));
-    json_object_set_new(pkg, "installed",
-                        o->pkg_installed < 0 ? json_null() : json_boolean(o->pkg_installed));
-    json_object_set_new(pkg, "version", str_or_null(o->pkg_version));
-    json_object_set_new(pkg, "reason", str_or_null(o->pkg_reason));
-    json_object_set_new(pkg, "checked_at", time_json(o->pkg_checked_at));
-    json_object_set_new(root, "package", pkg);
+    bad |= json_object_set_new(pkg, "namespace", str_or_null(o->pkg_namespace));
+    bad |= json_object_set_new(pkg, "installed",
+                               o->pkg_installed < 0 ? json_null() : json_boolean(o->pkg_installed));
+    bad |= json_object_set_new(pkg, "version", str_or_null(o->pkg_version));
+    bad |= json_object_set_new(pkg, "reason", str_or_null(o->pkg_reason));
+    bad |= json_object_set_new(pkg, "checked_at", time_json(o->pkg_checked_at));
+    bad |= json_object_set_new(root, "package", pkg);
     json_t *token = json_object();
-    json_object_set_new(token, "issued_at", time_json(o->token_issued_at));
-    json_object_set_new(token, "expires_at", time_json(o->token_expires_at));
-    json_object_set_new(root, "token", token);
-    json_object_set_new(root, "has_refresh_token", json_boolean(o->sealed_refresh_token != NULL));
-    json_object_set_new(root, "has_client_secret", json_boolean(o->sealed_client_secret != NULL));
+    bad |= json_object_set_new(token, "issued_at", time_json(o->token_issued_at));
+    bad |= json_object_set_new(token, "expires_at", time_json(o->token_expires_at));
+    bad |= json_object_set_new(root, "token", token);
+    bad |= json_object_set_new(root, "has_refresh_token",
+                               json_boolean(o->sealed_refresh_token != NULL));
+    bad |= json_object_set_new(root, "has_client_secret",
+                               json_boolean(o->sealed_client_secret != NULL));
     for (size_t i = 0; i < COUNT(time_fields); i++)
-        json_object_set_new(root, time_fields[i].key,
-                            time_json(*time_at(o, time_fields[i].offset)));
-    json_object_set_new(root, "session_ttl_s",
-                        o->session_ttl_s > 0 ? json_integer(o->session_ttl_s) : json_null());
-    json_object_set_new(root, "refresh_failures", json_integer(o->refresh_failures));
+        bad |= json_object_set_new(root, time_fields[i].key,
+                                   time_json(*time_at(o, time_fields[i].offset)));
+    bad |= json_object_set_new(root, "session_ttl_s",
+                               o->session_ttl_s > 0 ? json_integer(o->session_ttl_s) : json_null());
+    bad |= json_object_set_new(root, "refresh_failures", json_integer(o->refresh_failures));
+    if (bad) {
+        json_decref(root);
+        return NULL;
+    }
     return root;
 }

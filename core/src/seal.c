@@ -112,7 +112,7 @@ int isf_seal(const struct isf_keyring *kr, const char *record, const char *field
     }
     blob[0] = SEAL_VERSION;
     const unsigned char *key = isf_keyring_sealing_key(kr, blob + OFF_ID);
-    aad = build_aad(record, field, blob, &aad_len);
+    aad = key ? build_aad(record, field, blob, &aad_len) : NULL;
     if (!aad) {
         rc = isf_err_set(err, ISF_E_NOMEM, "out of memory sealing record %s field %s", record,
                          field);
@@ -254,6 +254,7 @@ int isf_sealed_under_current(const struct isf_keyring *kr, const char *sealed_b6
         return 0;
     if (isf_b64_decode_buf(sealed_b64, 12, head, sizeof(head), &got) != 0 || got != sizeof(head))
         return 0;
-    isf_keyring_sealing_key(kr, id);
+    if (!isf_keyring_sealing_key(kr, id))
+        return 0;
     return head[0] == SEAL_VERSION && memcmp(head + 1, id, ISF_KEY_ID_LEN) == 0;
 }

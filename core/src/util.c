@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,76 @@ void isf_free_secret(char *s)
 char *isf_strdup(const char *s)
 {
     return s ? strdup(s) : NULL;
+}
+
+struct dump_buf {
+    char *data;
+    size_t len, cap;
+    int failed;
+};
+
+static int dump_append(const char *buf, size_t size, void *arg)
+{
+    struct dump_buf *b = arg;
+    if (b->failed)
+        return -1;
+    if (b->len + size + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + size + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = 1;
+            return -1;
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, buf, size);
+    b->len += size;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+char *isf_json_dumps(const json_t *json, size_t flags)
+{
+    struct dump_buf b = {NULL, 0, 0, 0};
+    if (json_dump_callback(json, dump_append, &b, flags) != 0 || b.failed || !b.data) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* jansson's allocator, with a per-thread note of any failure (see isf_json_loadb). Installed
+ * once; it forwards to malloc/free, so blocks from before and after mix freely. */
+static _Thread_local int json_alloc_failed;
+
+static void *json_alloc(size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        json_alloc_failed = 1;
+    return p;
+}
+
+static void install_json_alloc(void)
+{
+    json_set_alloc_funcs(json_alloc, free);
+}
+
+json_t *isf_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *error, int *nomem)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_json_alloc);
+    json_alloc_failed = 0;
+    json_t *root = json_loadb(buf, len, flags, error);
+    *nomem = json_alloc_failed;
+    if (*nomem) {
+        json_decref(root);
+        return NULL;
+    }
+    return root;
 }
 
 char *isf_aprintf(const char *fmt, ...)

@@ -3,6 +3,7 @@
 #define ISF_UTIL_H
 
 #include <isyncsf/plugin.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,6 +24,14 @@ void isf_free_secret(char *s);
 char *isf_strdup(const char *s);
 /* asprintf-style; NULL on failure. */
 char *isf_aprintf(const char *fmt, ...) ISF_PRINTF(1, 2);
+/* json_dumps that never returns a partial text: jansson 2.14 ignores a failed append while it
+ * writes an object key (out of memory gave `{"schema":1,":"acme",...}`), so the text is
+ * collected here and any failed append fails the whole dump. NULL when out of memory. */
+char *isf_json_dumps(const json_t *json, size_t flags);
+/* json_loadb that fails (NULL, *nomem = 1) when jansson ran out of memory anywhere while parsing:
+ * jansson 2.14's lexer ignores a failed append and silently drops that character of a string
+ * (an org's description read as "allocation faiure"), which a later write would have stored. */
+json_t *isf_json_loadb(const char *buf, size_t len, size_t flags, json_error_t *error, int *nomem);
 
 /* Milliseconds since the epoch, wall clock / monotonic. */
 int64_t isf_now_ms(void);

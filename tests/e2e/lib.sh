@@ -11,6 +11,8 @@
 #   ISF_SRC       the project's source folder
 #   E2E_KEEP=1    keep $WORK after the run (for debugging)
 #   E2E_VERBOSE=1 print every command run and its output
+#   ISF_WRAP      a command line run_isf puts in front of the CLI, e.g. valgrind (scripts/test.sh
+#                 --valgrind): "valgrind --error-exitcode=99 --leak-check=full -q ..."
 
 set -u
 set -o pipefail
@@ -202,17 +204,18 @@ counter() {
 # secret, any access token seen so far, or anything shaped like a token) in stdout or stderr —
 # except `org token`'s stdout, which is where the token belongs.
 run_isf() {
-    local f_out="$WORK/.out" f_err="$WORK/.err"
+    local f_out="$WORK/.out" f_err="$WORK/.err" wrap=()
+    read -r -a wrap <<<"${ISF_WRAP:-}"
     E2E_LAST_CMD="isyncsf $*"
     [[ ${E2E_VERBOSE:-0} == 1 ]] && echo "\$ $E2E_LAST_CMD" >&2
     if [[ -n ${STDIN_DATA+x} ]]; then
-        printf '%s' "$STDIN_DATA" | "$ISF_BIN" "$@" >"$f_out" 2>"$f_err"
+        printf '%s' "$STDIN_DATA" | "${wrap[@]}" "$ISF_BIN" "$@" >"$f_out" 2>"$f_err"
         RC=${PIPESTATUS[1]}
     elif [[ -n ${STDIN_FILE:-} ]]; then
-        "$ISF_BIN" "$@" <"$STDIN_FILE" >"$f_out" 2>"$f_err"
+        "${wrap[@]}" "$ISF_BIN" "$@" <"$STDIN_FILE" >"$f_out" 2>"$f_err"
         RC=$?
     else
-        "$ISF_BIN" "$@" </dev/null >"$f_out" 2>"$f_err"
+        "${wrap[@]}" "$ISF_BIN" "$@" </dev/null >"$f_out" 2>"$f_err"
         RC=$?
     fi
     OUT=$(cat "$f_out")
@@ -224,6 +227,9 @@ run_isf() {
     fi
     if ((RC >= 128)); then
         fail "the CLI died of signal $((RC - 128)) (crash)"
+    fi
+    if [[ ${#wrap[@]} -gt 0 ]] && grep -q '^==[0-9]*==' "$f_err"; then
+        fail "the wrapper (${wrap[0]}) reports an error: $(grep -m3 '^==[0-9]*==' "$f_err" | tr '\n' ' ')"
     fi
     if grep -q $'\033' "$f_out" "$f_err"; then
         fail "ANSI escape codes in the output of a non-terminal run"
