@@ -70,6 +70,17 @@ static const char *auth_hint(const char *code)
     return "check the app's OAuth settings in the org";
 }
 
+/* Whether the first len bytes of buf hold needle: the body is length-delimited (strstr could
+ * read past it when it is not NUL-terminated). */
+static int bytes_contain(const char *buf, size_t len, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (size_t i = 0; n <= len && i <= len - n; i++)
+        if (memcmp(buf + i, needle, n) == 0)
+            return 1;
+    return 0;
+}
+
 int isf_oauth_parse_token_response(long status, const char *body, size_t len, int64_t now_ms,
                                    int64_t session_ttl_ms, struct isf_session *out,
                                    struct isf_error *err)
@@ -88,7 +99,7 @@ int isf_oauth_parse_token_response(long status, const char *body, size_t len, in
                          "the token endpoint answered HTTP %ld; try again later", status);
         goto done;
     }
-    if (status == 403 && body && strstr(body, "REQUEST_LIMIT_EXCEEDED")) {
+    if (status == 403 && body && bytes_contain(body, len, "REQUEST_LIMIT_EXCEEDED")) {
         rc = isf_err_set(err, ISF_E_TRANSIENT,
                          "the org's API request limit is exceeded (HTTP 403 "
                          "REQUEST_LIMIT_EXCEEDED); try again later");
