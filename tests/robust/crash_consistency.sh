@@ -10,8 +10,8 @@
 #   - the master key file is intact (44 base64 characters = 32 bytes, mode 600) and, after a
 #     rotation was killed and every 25 kills, every record's secrets still open (`org token`).
 # Environment: CRASH_ITERATIONS (kills to reach, default 1000), CRASH_SEED (RANDOM seed).
-# Issue 5 (refresh scheduler) adds writers: put `isyncsf refresh --force NAME` and a killed
-# `isyncsf daemon --once` into WRITERS below, with a check_* function like check_token.
+# `isyncsf refresh --all --force` (the engine: three records renewed at once by its writer
+# threads) is a writer too: each record holds its old token and refresh time, or both new.
 set -u
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
@@ -68,6 +68,11 @@ check_state() {
             (if $b.description == $a.description and $b.last_refreshed_at >= $a.last_refreshed_at
                 and (($b.at == $a.at) == ($b.last_refreshed_at == $a.last_refreshed_at)) then empty
              else "gamma: token and refresh time disagree (half a refresh)" end)
+         elif $w == "refresh" then
+            (if $b.description == $a.description and $b.connected_at == $a.connected_at
+                and $b.last_refreshed_at >= $a.last_refreshed_at
+                and (($b.at == $a.at) == ($b.last_refreshed_at == $a.last_refreshed_at)) then empty
+             else "\($n): token and refresh time disagree (half a refresh of the engine)" end)
          elif $w == "rotate" then
             (if $b.description == $a.description and $b.connected_at == $a.connected_at
                 and $b.last_refreshed_at == $a.last_refreshed_at then empty
@@ -99,9 +104,10 @@ writer_cmd() {
     connect) echo "org connect beta" ;;
     token) echo "--config $DUE org token gamma" ;;
     rotate) echo "key rotate" ;;
+    refresh) echo "refresh --all --force" ;;
     esac
 }
-WRITERS=(edit connect token rotate)
+WRITERS=(edit connect token rotate refresh)
 
 # Calibration: how long each writer runs when left alone (µs), so kills land inside its run.
 declare -A DUR
@@ -180,7 +186,9 @@ while ((kills < KILLS_WANTED && iters < max_iters)); do
         OLD=$(check_state none "" | head -1)
     fi
 done
-summary="$kills kills in $iters runs (edit ${KILLED_BY[edit]:-0}, connect ${KILLED_BY[connect]:-0}, token ${KILLED_BY[token]:-0}, rotate ${KILLED_BY[rotate]:-0}); $leftovers leftover temp files seen and cleaned"
+per_writer=""
+for w in "${WRITERS[@]}"; do per_writer+="${per_writer:+, }$w ${KILLED_BY[$w]:-0}"; done
+summary="$kills kills in $iters runs ($per_writer); $leftovers leftover temp files seen and cleaned"
 echo "$summary" >&3
 if ((kills >= KILLS_WANTED && bad == 0)); then
     pass "$summary"
