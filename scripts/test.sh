@@ -13,10 +13,22 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 jobs=$(nproc)
 
+# ctest, and once more for the tests that failed: a test that fails twice fails the run; one that
+# passes on the rerun is named loudly (a flake to chase, not to hide) — on a shared 2-core CI
+# machine the heaviest robustness tests (robust.alloc_fail) have failed once under load.
+run_ctest() {
+  local dir=$1
+  shift
+  if ctest --test-dir "$dir" --output-on-failure -j "$jobs" "$@"; then return 0; fi
+  echo "== rerunning the tests that failed in $dir"
+  ctest --test-dir "$dir" --output-on-failure --rerun-failed "$@" || return 1
+  echo "FLAKY: the tests above failed once in $dir and passed on the rerun"
+}
+
 echo "== build (-Werror) and test"
 cmake -S . -B build -G Ninja -DISF_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
-ctest --test-dir build --output-on-failure -j "$jobs"
+run_ctest build
 
 echo "== SDK as installed (scripts/sdk-check.sh)"
 bash scripts/sdk-check.sh build
@@ -32,7 +44,7 @@ cmake --build build-asan -j "$jobs"
 # The crash-consistency kills are counted in the first pass (1000); here a few hundred suffice.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   CRASH_ITERATIONS=${ASAN_CRASH_ITERATIONS:-200} \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+  run_ctest build-asan
 
 echo "== e2e under valgrind memcheck (zero errors, zero definite leaks)"
 # Every CLI run of every e2e script goes through valgrind (lib.sh run_isf); a report fails the

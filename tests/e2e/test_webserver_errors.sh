@@ -114,9 +114,14 @@ FB_EXIT=3 browser_connect acme --timeout 1
 assert_exit 5
 assert_stderr_contains "Could not open a browser"
 assert_stderr_contains "/services/oauth2/authorize?"
-BROWSER=/nonexistent/browser run_isf org connect acme --timeout 1
-assert_exit 5
-assert_stderr_contains "could not be started"
+if [[ -n ${ISF_WRAP:-} ]]; then
+    # Under valgrind posix_spawn cannot report a failed exec (the child exits 127 instead).
+    pass "a browser that cannot be started: skipped under ISF_WRAP (${ISF_WRAP%% *})"
+else
+    BROWSER=/nonexistent/browser run_isf org connect acme --timeout 1
+    assert_exit 5
+    assert_stderr_contains "could not be started"
+fi
 assert_unchanged "$SNAP"
 
 t "an expired code → exit 4 (invalid_grant), the page says so, record unchanged"
