@@ -1,8 +1,9 @@
 /*
- * Setup of the refresh benchmark (bench/refresh.sh): writes N client-credentials org records
- * straight through the core, like bench.c does — connected, with a sealed token that expired an
- * hour ago (so every org is due), all pointing at one login URL and sharing one client id and
- * secret (the secret read from $ISF_BENCH_SECRET, never from argv).
+ * Setup of the refresh and daemon benchmarks (bench/refresh.sh, bench/daemon.sh): writes N
+ * client-credentials org records straight through the core, like bench.c does — connected, with
+ * a sealed token that expired an hour ago (so every org is due), all pointing at one login URL
+ * and sharing one client id and secret (the secret read from $ISF_BENCH_SECRET, never from
+ * argv).
  *
  * usage: isyncsf-bench-refresh-setup N LOGIN_URL CLIENT_ID   (ISYNCSF_HOME chooses the store)
  */

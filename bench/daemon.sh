@@ -22,7 +22,7 @@ bin=$(cd "${1:-$src/build/bin}" && pwd)
 orgs=${2:-10000}
 idle_s=${3:-20}
 fault_s=${4:-0}
-for b in isyncsf fake-org isyncsf-daemon-seed; do
+for b in isyncsf fake-org isyncsf-bench-refresh-setup; do
     [[ -x $bin/$b ]] || { echo "bench/daemon.sh: $bin/$b is not built" >&2; exit 1; }
 done
 
@@ -57,7 +57,7 @@ plugins:
 YAML
 
 t0=$(date +%s%N)
-ISF_SEED_SECRET=$secret "$bin/isyncsf-daemon-seed" "$orgs" "$url" cid
+ISF_BENCH_SECRET=$secret "$bin/isyncsf-bench-refresh-setup" "$orgs" "$url" cid
 echo "seeded $orgs orgs in $((($(date +%s%N) - t0) / 1000000)) ms"
 
 stat_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
