@@ -66,6 +66,8 @@ int isf_conn_apply_session(struct isf_conn *c, const struct isf_session *s, stru
 {
     struct isf_org *o = c->org;
     int rc = ISF_OK;
+    int64_t expires_at =
+        isf_refresh_apply_org_ttl(c->ctx->cfg, o, s->issued_at_ms, s->expires_at_ms);
     if (!c->no_token_store) {
         rc = isf_org_seal(c->ctx, o, "access_token", &o->sealed_access_token, s->access_token, err);
         if (rc == ISF_OK && s->refresh_token)
@@ -74,13 +76,12 @@ int isf_conn_apply_session(struct isf_conn *c, const struct isf_session *s, stru
         if (rc != ISF_OK)
             return rc;
         o->token_issued_at = s->issued_at_ms;
-        o->token_expires_at =
-            isf_refresh_apply_org_ttl(c->ctx->cfg, o, s->issued_at_ms, s->expires_at_ms);
+        o->token_expires_at = expires_at;
         o->last_refreshed_at = isf_now_ms();
     }
     isf_free_secret(c->access_token);
     c->access_token = strdup(s->access_token);
-    c->expires_at_ms = isf_refresh_apply_org_ttl(c->ctx->cfg, o, s->issued_at_ms, s->expires_at_ms);
+    c->expires_at_ms = expires_at;
     if (!c->access_token || isf_org_set(&o->instance_url, s->instance_url))
         return isf_err_set(err, ISF_E_NOMEM, "out of memory");
     if (c->no_token_store)

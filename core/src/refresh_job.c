@@ -147,9 +147,7 @@ static int refresh_inline(struct rf_run *run, struct rf_job *job)
     if (rc == ISF_OK)
         rc = isf_conn_refresh(&c, &err);
     if (rc == ISF_OK) {
-        if (!c.no_token_store)
-            job->org.token_expires_at = isf_refresh_apply_org_ttl(
-                run->ctx->cfg, &job->org, job->org.token_issued_at, job->org.token_expires_at);
+        /* isf_conn_refresh stored the session with the org's TTL already applied. */
         if (isf_refresh_note_success(&job->org, isf_now_ms()) != 0)
             rc = isf_err_set(&err, ISF_E_NOMEM, "out of memory");
         else
