@@ -10,31 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t isf_b64url_nopad(const unsigned char *data, size_t len, char *out, size_t cap)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t need = (len / 3) * 4 + (len % 3 ? len % 3 + 1 : 0);
-    if (need + 1 > cap)
-        return 0;
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        unsigned v = (unsigned)data[i] << 16;
-        if (i + 1 < len)
-            v |= (unsigned)data[i + 1] << 8;
-        if (i + 2 < len)
-            v |= data[i + 2];
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        if (i + 1 < len)
-            out[o++] = alphabet[(v >> 6) & 63];
-        if (i + 2 < len)
-            out[o++] = alphabet[v & 63];
-    }
-    out[o] = '\0';
-    return o;
-}
-
 int isf_random_b64url(size_t bytes, char *out, size_t cap)
 {
     unsigned char buf[96];

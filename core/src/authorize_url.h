@@ -4,6 +4,8 @@
 #ifndef ISF_AUTHORIZE_URL_H
 #define ISF_AUTHORIZE_URL_H
 
+#include "b64.h" /* isf_b64url_nopad */
+
 #include <isyncsf/plugin.h>
 #include <stddef.h>
 
@@ -14,10 +16,6 @@
 #define ISF_STATE_BYTES 16
 /* base64url without padding of 32 bytes: 43 characters; of SHA-256: 43 as well. */
 #define ISF_PKCE_TEXT_MAX 129
-
-/* base64url (RFC 4648 section 5) of len bytes without '=' padding into out (capacity cap,
- * which must hold 4 * ceil(len / 3) + 1). Returns the length written, or 0 when it does not fit. */
-size_t isf_b64url_nopad(const unsigned char *data, size_t len, char *out, size_t cap);
 
 /* A fresh random string of `bytes` random bytes, base64url without padding. 0 ok, -1 when the
  * CSPRNG failed or it does not fit. */

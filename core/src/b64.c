@@ -1,6 +1,8 @@
 /* Strict base64; see b64.h for why every mapping is branch-free. */
 #include "b64.h"
 
+#include "util.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -138,4 +140,25 @@ int isf_b64_decode(const char *s, size_t n, unsigned char **out, size_t *out_len
     *out = buf;
     *out_len = len;
     return 0;
+}
+
+size_t isf_b64url_nopad(const unsigned char *data, size_t len, char *out, size_t cap)
+{
+    size_t need = len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
+    if (cap == 0)
+        return 0;
+    out[0] = '\0';
+    if (need + 1 > cap)
+        return 0;
+    char *std = isf_b64_encode(data, len);
+    if (!std)
+        return 0;
+    /* '+' → '-', '/' → '_' without a branch on the (possibly secret) character. */
+    for (size_t i = 0; i < need; i++) {
+        char c = std[i];
+        out[i] = (char)(c + (c == '+') * ('-' - '+') + (c == '/') * ('_' - '/'));
+    }
+    out[need] = '\0';
+    isf_free_secret(std); /* it may encode a secret */
+    return need;
 }
