@@ -153,12 +153,14 @@ size_t isf_b64url_nopad(const unsigned char *data, size_t len, char *out, size_t
     char *std = isf_b64_encode(data, len);
     if (!std)
         return 0;
-    /* '+' → '-', '/' → '_' without a branch on the (possibly secret) character. */
-    for (size_t i = 0; i < need; i++) {
-        char c = std[i];
-        out[i] = (char)(c + (c == '+') * ('-' - '+') + (c == '/') * ('_' - '/'));
+    /* '+' → '-', '/' → '_' without a branch on the (possibly secret) character; the padding
+     * ('=' at the end only, set by the length) is left out. */
+    size_t n = 0;
+    for (; n < need && std[n] && std[n] != '='; n++) {
+        char c = std[n];
+        out[n] = (char)(c + (c == '+') * ('-' - '+') + (c == '/') * ('_' - '/'));
     }
-    out[need] = '\0';
+    out[n] = '\0';
     isf_free_secret(std); /* it may encode a secret */
-    return need;
+    return n;
 }
